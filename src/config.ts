@@ -1,0 +1,83 @@
+import { resolve } from 'node:path';
+
+/** Everything the server needs to know, loaded once at start and passed down frozen. */
+export interface Config {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  /** false only with --http. */
+  readonly tls: boolean;
+  /** PEM files; when absent with tls, the server uses (and on first start creates) its own CA. */
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
+  /** Virtual-hosted–style addressing under this domain (`bucket.domain`). */
+  readonly domain: string | undefined;
+  readonly region: string;
+  /** Root credentials from STRONGBOX_ROOT_ACCESS_KEY / STRONGBOX_ROOT_SECRET_KEY. */
+  readonly rootAccessKey: string | undefined;
+  readonly rootSecretKey: string | undefined;
+  readonly logLevel: string;
+}
+
+export interface ServeOptions {
+  data?: string;
+  listen?: string;
+  http?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  domain?: string;
+  region?: string;
+  logLevel?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(listen);
+  const port = Number(m?.[3]);
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError('--listen', `expected HOST:PORT, got "${listen}"`);
+  }
+  return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
+}
+
+/** Build the config from command-line options and the environment (read here only). */
+export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
+  const { host, port } = parseListen(opts.listen ?? env.STRONGBOX_LISTEN ?? '127.0.0.1:9000');
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
+    throw new ConfigError('--tls-cert/--tls-key', 'give both or neither');
+  }
+  const rootAccessKey = env.STRONGBOX_ROOT_ACCESS_KEY || undefined;
+  const rootSecretKey = env.STRONGBOX_ROOT_SECRET_KEY || undefined;
+  if ((rootAccessKey === undefined) !== (rootSecretKey === undefined)) {
+    throw new ConfigError('STRONGBOX_ROOT_ACCESS_KEY/STRONGBOX_ROOT_SECRET_KEY', 'set both or neither');
+  }
+  if (rootAccessKey !== undefined && !/^[A-Za-z0-9]{3,128}$/.test(rootAccessKey)) {
+    throw new ConfigError('STRONGBOX_ROOT_ACCESS_KEY', 'use 3-128 letters and digits');
+  }
+  if (rootSecretKey !== undefined && rootSecretKey.length < 8) {
+    throw new ConfigError('STRONGBOX_ROOT_SECRET_KEY', 'use at least 8 characters');
+  }
+  const domain = opts.domain?.toLowerCase().replace(/\.$/, '');
+  return Object.freeze({
+    dataDir: resolve(opts.data ?? env.STRONGBOX_DATA ?? './data'),
+    host,
+    port,
+    tls: !opts.http,
+    tlsCertFile: opts.tlsCert === undefined ? undefined : resolve(opts.tlsCert),
+    tlsKeyFile: opts.tlsKey === undefined ? undefined : resolve(opts.tlsKey),
+    domain: domain === '' ? undefined : domain,
+    region: opts.region ?? env.STRONGBOX_REGION ?? 'us-east-1',
+    rootAccessKey,
+    rootSecretKey,
+    logLevel: opts.logLevel ?? env.STRONGBOX_LOG_LEVEL ?? 'info',
+  });
+}

@@ -1,0 +1,119 @@
+/**
+ * The S3 routing table. A request is (method, target, query sub-resources, headers); the
+ * first row that matches names the operation. Pure: no I/O. Rows for sub-resources we do
+ * not implement answer NotImplemented rather than falling through to a wrong success.
+ */
+export type Target = 'service' | 'bucket' | 'object';
+/** What the caller must be allowed to do; the authorization stage decides from this. */
+export type Access = 'any' | 'read' | 'write' | 'owner';
+
+export interface RouteRow {
+  readonly method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
+  readonly target: Target;
+  /** Query parameters that must be present. */
+  readonly query?: readonly string[];
+  /** A header that must be present. */
+  readonly header?: string;
+  readonly op: string;
+  readonly access: Access;
+}
+
+/** Sub-resources of buckets and objects that Strongbox does not implement yet. */
+const UNIMPLEMENTED_BUCKET = [
+  'acl', 'policy', 'policyStatus', 'lifecycle', 'cors', 'tagging', 'encryption', 'website', 'logging',
+  'notification', 'replication', 'object-lock', 'ownershipControls', 'publicAccessBlock', 'accelerate',
+  'requestPayment', 'analytics', 'metrics', 'inventory', 'intelligent-tiering', 'metadataTable',
+  'session',
+] as const;
+const UNIMPLEMENTED_OBJECT = ['acl', 'tagging', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'renameObject'] as const;
+
+const notImplementedRows = (target: Target, names: readonly string[]): RouteRow[] =>
+  (['GET', 'PUT', 'DELETE', 'POST'] as const).flatMap((method) =>
+    names.map((q) => ({ method, target, query: [q], op: 'NotImplemented', access: 'owner' as const })),
+  );
+
+export const ROUTES: readonly RouteRow[] = Object.freeze([
+  { method: 'GET', target: 'service', op: 'ListBuckets', access: 'any' },
+
+  { method: 'GET', target: 'bucket', query: ['location'], op: 'GetBucketLocation', access: 'owner' },
+  { method: 'GET', target: 'bucket', query: ['versioning'], op: 'GetBucketVersioning', access: 'owner' },
+  { method: 'GET', target: 'bucket', query: ['versions'], op: 'ListObjectVersions', access: 'read' },
+  { method: 'GET', target: 'bucket', query: ['uploads'], op: 'ListMultipartUploads', access: 'read' },
+  { method: 'GET', target: 'bucket', query: ['list-type'], op: 'ListObjectsV2', access: 'read' },
+  ...notImplementedRows('bucket', UNIMPLEMENTED_BUCKET),
+  { method: 'PUT', target: 'bucket', query: ['versioning'], op: 'NotImplemented', access: 'owner' },
+  { method: 'GET', target: 'bucket', op: 'ListObjects', access: 'read' },
+  { method: 'HEAD', target: 'bucket', op: 'HeadBucket', access: 'read' },
+  { method: 'PUT', target: 'bucket', op: 'CreateBucket', access: 'any' },
+  { method: 'DELETE', target: 'bucket', op: 'DeleteBucket', access: 'owner' },
+  { method: 'POST', target: 'bucket', query: ['delete'], op: 'DeleteObjects', access: 'write' },
+  // Browser-form POST uploads are not implemented yet.
+  { method: 'POST', target: 'bucket', op: 'NotImplemented', access: 'write' },
+
+  ...notImplementedRows('object', UNIMPLEMENTED_OBJECT),
+  { method: 'PUT', target: 'object', query: ['partNumber', 'uploadId'], header: 'x-amz-copy-source', op: 'UploadPartCopy', access: 'write' },
+  { method: 'PUT', target: 'object', query: ['partNumber', 'uploadId'], op: 'UploadPart', access: 'write' },
+  { method: 'PUT', target: 'object', header: 'x-amz-copy-source', op: 'CopyObject', access: 'write' },
+  { method: 'PUT', target: 'object', op: 'PutObject', access: 'write' },
+  { method: 'GET', target: 'object', query: ['uploadId'], op: 'ListParts', access: 'read' },
+  { method: 'GET', target: 'object', query: ['attributes'], op: 'GetObjectAttributes', access: 'read' },
+  { method: 'GET', target: 'object', op: 'GetObject', access: 'read' },
+  { method: 'HEAD', target: 'object', op: 'HeadObject', access: 'read' },
+  { method: 'DELETE', target: 'object', query: ['uploadId'], op: 'AbortMultipartUpload', access: 'write' },
+  { method: 'DELETE', target: 'object', op: 'DeleteObject', access: 'write' },
+  { method: 'POST', target: 'object', query: ['uploads'], op: 'CreateMultipartUpload', access: 'write' },
+  { method: 'POST', target: 'object', query: ['uploadId'], op: 'CompleteMultipartUpload', access: 'write' },
+] satisfies RouteRow[]);
+
+export interface RouteInput {
+  readonly method: string;
+  /** Raw request path, still percent-encoded, without the query string. */
+  readonly path: string;
+  readonly host: string | undefined;
+  readonly query: URLSearchParams;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** With `--domain D`, requests to `<bucket>.D` are virtual-hosted style. */
+  readonly domain: string | undefined;
+}
+
+export interface RouteMatch {
+  readonly op: string;
+  readonly access: Access;
+  readonly target: Target;
+  readonly bucket: string | undefined;
+  readonly key: string | undefined;
+}
+
+export type RouteResult = RouteMatch | { readonly op: 'MethodNotAllowed'; readonly target: Target };
+
+/** Splits host and path into bucket and key (path style, or virtual-hosted with a domain). */
+export function resolveTarget(input: RouteInput): { bucket?: string; key?: string } {
+  const host = (input.host ?? '').replace(/:\d+$/, '').toLowerCase();
+  let path = input.path;
+  let bucket: string | undefined;
+  if (input.domain !== undefined && host !== input.domain && host.endsWith(`.${input.domain}`)) {
+    bucket = host.slice(0, -(input.domain.length + 1));
+  } else {
+    const rest = path.replace(/^\//, '');
+    const slash = rest.indexOf('/');
+    bucket = slash === -1 ? rest : rest.slice(0, slash);
+    path = slash === -1 ? '' : rest.slice(slash);
+    if (bucket === '') return {};
+    bucket = decodeURIComponent(bucket);
+  }
+  const rawKey = path.replace(/^\//, '');
+  if (rawKey === '') return { bucket };
+  return { bucket, key: decodeURIComponent(rawKey) };
+}
+
+export function route(input: RouteInput): RouteResult {
+  const { bucket, key } = resolveTarget(input);
+  const target: Target = bucket === undefined ? 'service' : key === undefined ? 'bucket' : 'object';
+  for (const row of ROUTES) {
+    if (row.method !== input.method || row.target !== target) continue;
+    if (row.query && !row.query.every((q) => input.query.has(q))) continue;
+    if (row.header && input.headers[row.header] === undefined) continue;
+    return { op: row.op, access: row.access, target, bucket, key };
+  }
+  return { op: 'MethodNotAllowed', target };
+}

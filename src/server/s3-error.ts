@@ -1,0 +1,177 @@
+/**
+ * The one error type the pipeline sends to clients, and one factory per S3 code we emit.
+ * Message strings follow Amazon's (../shared/spec/aws-sse.md §9.4, §10): SDKs branch on
+ * status and Code, conformance suites compare the messages too.
+ */
+export type ErrorFields = Record<string, string | number | undefined>;
+
+export class S3Error extends Error {
+  override readonly name = 'S3Error';
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    /** Extra child elements of <Error> (BucketName, Key, ArgumentName, …), in order. */
+    readonly fields: ErrorFields = {},
+    /** Extra response headers (for example Allow on 405). */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+const e = (code: string, status: number, message: string, fields: ErrorFields = {}) =>
+  new S3Error(code, status, message, fields);
+
+// ---- authentication -------------------------------------------------------------
+export const accessDenied = (message = 'Access Denied', fields: ErrorFields = {}) =>
+  e('AccessDenied', 403, message, fields);
+export const invalidAccessKeyId = (accessKeyId: string) =>
+  e('InvalidAccessKeyId', 403, 'The AWS Access Key Id you provided does not exist in our records.', {
+    AWSAccessKeyId: accessKeyId,
+  });
+export const signatureDoesNotMatch = (fields: ErrorFields = {}) =>
+  e(
+    'SignatureDoesNotMatch',
+    403,
+    'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    fields,
+  );
+export const requestTimeTooSkewed = (requestTime: string, serverTime: string) =>
+  e('RequestTimeTooSkewed', 403, 'The difference between the request time and the current time is too large.', {
+    RequestTime: requestTime,
+    ServerTime: serverTime,
+    MaxAllowedSkewMilliseconds: 900000,
+  });
+export const authorizationHeaderMalformed = (message: string) =>
+  e('AuthorizationHeaderMalformed', 400, message);
+export const authorizationQueryParametersError = (message: string) =>
+  e('AuthorizationQueryParametersError', 400, message);
+export const expiredPresignedRequest = () =>
+  e('AccessDenied', 403, 'Request has expired');
+export const missingSecurityHeader = (header: string) =>
+  e('MissingSecurityHeader', 400, 'Your request was missing a required header', { MissingHeaderName: header });
+export const xAmzContentSha256Mismatch = (client: string, computed: string) =>
+  e('XAmzContentSHA256Mismatch', 400, "The provided 'x-amz-content-sha256' header does not match what was computed.", {
+    ClientComputedContentSHA256: client,
+    S3ComputedContentSHA256: computed,
+  });
+export const invalidContentSha256 = () =>
+  e('InvalidArgument', 400, 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.', {
+    ArgumentName: 'x-amz-content-sha256',
+  });
+export const incompleteBody = () =>
+  e('IncompleteBody', 400, 'The request body terminated unexpectedly');
+export const missingContentLength = () =>
+  e('MissingContentLength', 411, 'You must provide the Content-Length HTTP header.');
+export const unsupportedTrailer = () =>
+  e('InvalidRequest', 400, 'The value specified in the x-amz-trailer header is not supported');
+
+// ---- checksums and digests ------------------------------------------------------
+export const invalidDigest = (contentMd5: string) =>
+  e('InvalidDigest', 400, 'The Content-MD5 you specified was invalid.', { 'Content-MD5': contentMd5 });
+export const badDigestMd5 = (expected: string, calculated: string) =>
+  e('BadDigest', 400, 'The Content-MD5 you specified did not match what we received.', {
+    ExpectedDigest: expected,
+    CalculatedDigest: calculated,
+  });
+/** `algorithm` as Amazon writes it in this message: upper case on PUT, lower case on Complete. */
+export const badDigestChecksum = (algorithm: string) =>
+  e('BadDigest', 400, `The ${algorithm} you specified did not match the calculated checksum.`);
+export const invalidRequest = (message: string, fields: ErrorFields = {}) =>
+  e('InvalidRequest', 400, message, fields);
+
+// ---- request shape ----------------------------------------------------------------
+export const invalidArgument = (message: string, name?: string, value?: string) =>
+  e('InvalidArgument', 400, message, { ArgumentName: name, ArgumentValue: value });
+export const malformedXml = () =>
+  e('MalformedXML', 400, 'The XML you provided was not well-formed or did not validate against our published schema.');
+export const invalidRange = (size: number, range: string) =>
+  e('InvalidRange', 416, 'The requested range is not satisfiable', {
+    RangeRequested: range,
+    ActualObjectSize: size,
+  });
+export const keyTooLong = (size: number) =>
+  e('KeyTooLongError', 400, 'Your key is too long', { MaxSizeAllowed: 1024, Size: size });
+export const metadataTooLarge = (size: number) =>
+  e('MetadataTooLarge', 400, 'Your metadata headers exceed the maximum allowed metadata size.', {
+    Size: size,
+    MaxSizeAllowed: 2048,
+  });
+export const entityTooSmall = (fields: ErrorFields = {}) =>
+  e('EntityTooSmall', 400, 'Your proposed upload is smaller than the minimum allowed object size.', fields);
+export const entityTooLarge = (size: number, max: number) =>
+  e('EntityTooLarge', 400, 'Your proposed upload exceeds the maximum allowed size', {
+    ProposedSize: size,
+    MaxSizeAllowed: max,
+  });
+export const notImplemented = (what = 'A header you provided implies functionality that is not implemented') =>
+  e('NotImplemented', 501, what);
+export const methodNotAllowed = (method: string, resourceType: string) =>
+  e('MethodNotAllowed', 405, 'The specified method is not allowed against this resource.', {
+    Method: method,
+    ResourceType: resourceType,
+  });
+export const preconditionFailed = (condition: string) =>
+  e('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold', {
+    Condition: condition,
+  });
+export const invalidBucketName = (bucket: string) =>
+  e('InvalidBucketName', 400, 'The specified bucket is not valid.', { BucketName: bucket });
+export const invalidPartNumber = () =>
+  e('InvalidPartNumber', 416, 'The requested partnumber is not satisfiable');
+export const invalidStorageClass = (value: string) =>
+  e('InvalidStorageClass', 400, 'The storage class you specified is not valid', { StorageClassRequested: value });
+export const badRequest = (message: string) => e('BadRequest', 400, message);
+export const invalidLocationConstraint = (message = 'The specified location-constraint is not valid') =>
+  e('InvalidLocationConstraint', 400, message);
+export const illegalLocationConstraint = (region: string, serverRegion: string) =>
+  e(
+    'IllegalLocationConstraintException',
+    400,
+    `The ${region} location constraint is incompatible for the region specific endpoint this request was sent to.`,
+    { ServerRegion: serverRegion },
+  );
+
+// ---- resources ----------------------------------------------------------------------
+export const noSuchBucket = (bucket: string) =>
+  e('NoSuchBucket', 404, 'The specified bucket does not exist', { BucketName: bucket });
+export const noSuchKey = (key: string) => e('NoSuchKey', 404, 'The specified key does not exist.', { Key: key });
+export const noSuchUpload = (uploadId: string) =>
+  e(
+    'NoSuchUpload',
+    404,
+    'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+    { UploadId: uploadId },
+  );
+export const bucketAlreadyOwnedByYou = (bucket: string) =>
+  e(
+    'BucketAlreadyOwnedByYou',
+    409,
+    'Your previous request to create the named bucket succeeded and you already own it.',
+    { BucketName: bucket },
+  );
+export const bucketAlreadyExists = (bucket: string) =>
+  e(
+    'BucketAlreadyExists',
+    409,
+    'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
+    { BucketName: bucket },
+  );
+export const bucketNotEmpty = (bucket: string) =>
+  e('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty', { BucketName: bucket });
+export const invalidPart = (fields: ErrorFields = {}) =>
+  e(
+    'InvalidPart',
+    400,
+    'One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.',
+    fields,
+  );
+export const invalidPartOrder = () =>
+  e('InvalidPartOrder', 400, 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
+export const invalidCopySource = (message = 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey') =>
+  e('InvalidArgument', 400, message, { ArgumentName: 'x-amz-copy-source' });
+export const internalError = () =>
+  e('InternalError', 500, 'We encountered an internal error. Please try again.');
+export const serviceUnavailable = () =>
+  e('ServiceUnavailable', 503, 'Please reduce your request rate.');

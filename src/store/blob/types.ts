@@ -1,0 +1,50 @@
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * Where the stored (opaque, possibly encrypted) bytes of one object part live.
+ * Small bodies are kept inline in the metadata record, so that a small durable PUT costs
+ * one group-committed database write instead of several fsyncs; larger ones are files.
+ */
+export type BlobSegment =
+  | { readonly kind: 'file'; readonly id: string; readonly size: number }
+  | { readonly kind: 'inline'; readonly data: Buffer };
+
+export const segmentSize = (s: BlobSegment): number => (s.kind === 'file' ? s.size : s.data.length);
+
+/** A writable stream of stored bytes; nothing becomes visible until `finish()` resolves. */
+export interface BlobWriter extends Writable {
+  /** Flush, fsync, rename into place and fsync the directory; resolves when durable. */
+  finish(): Promise<BlobSegment>;
+  /** Remove whatever was written so far. Safe to call more than once, and after finish(). */
+  abort(): Promise<void>;
+}
+
+export interface BlobStore {
+  /**
+   * A new writer. `sizeHint` (the expected stored size, if known) lets the store choose
+   * inline storage without buffering large bodies.
+   */
+  createWriter(sizeHint?: number): BlobWriter;
+  /** Stream bytes [start, end] (inclusive) of one segment; an empty range yields nothing. */
+  read(segment: BlobSegment, start: number, end: number): Readable;
+  /** Reclaim file segments no longer referenced. Missing files are not an error. */
+  remove(segments: readonly BlobSegment[]): Promise<void>;
+  /**
+   * Remove leftovers of interrupted writes (temporary files) and file blobs that no
+   * metadata references. Returns how many files it removed.
+   */
+  scrub(isReferenced: (id: string) => boolean): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Stable codes for errors thrown by blob stores; the pipeline maps them to S3 errors. */
+export class BlobStoreError extends Error {
+  constructor(
+    readonly code: 'STRONGBOX_BLOB_MISSING' | 'STRONGBOX_BLOB_IO',
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'BlobStoreError';
+  }
+}

@@ -1,0 +1,187 @@
+import type { BlobSegment } from '../blob/types.js';
+import type { StoredChecksum, ChecksumAlgorithm, ChecksumType } from '../../checksum/types.js';
+
+export interface UserRecord {
+  readonly name: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly isRoot: boolean;
+  readonly createdAt: Date;
+}
+
+export interface BucketRecord {
+  readonly name: string;
+  /** User name of the owner. */
+  readonly owner: string;
+  readonly createdAt: Date;
+  readonly region: string;
+}
+
+/**
+ * Opaque to the stores: what the encryption layer needs to read the object back
+ * (mode, sealed data key, salts …). JSON-serialisable.
+ */
+export type EncryptionRecord = { readonly mode: string } & Readonly<Record<string, unknown>>;
+
+/** One stored part of an object: a multipart object has one per part, a PUT has one. */
+export interface ObjectSegment {
+  readonly blob: BlobSegment;
+  /** Plaintext bytes in this segment. */
+  readonly size: number;
+  /** Multipart: part number, ETag and checksum of the part (GetObjectAttributes, partNumber GET). */
+  readonly partNumber?: number;
+  readonly etag?: string;
+  readonly checksum?: StoredChecksum;
+  /** Encryption parameters for this segment (for example a per-part salt). */
+  readonly encryption?: Readonly<Record<string, unknown>>;
+}
+
+export interface ObjectRecord {
+  readonly bucket: string;
+  readonly key: string;
+  /** Plaintext size. */
+  readonly size: number;
+  /** Quoted, as sent in the ETag header. */
+  readonly etag: string;
+  readonly lastModified: Date;
+  /** Standard content headers, lower-case names: content-type, content-encoding, cache-control … */
+  readonly contentHeaders: Readonly<Record<string, string>>;
+  /** x-amz-meta-* without the prefix, lower-case names. */
+  readonly userMetadata: Readonly<Record<string, string>>;
+  readonly checksum?: StoredChecksum;
+  /** Number of parts for multipart objects; absent for single PUT/copy. */
+  readonly partsCount?: number;
+  readonly segments: readonly ObjectSegment[];
+  readonly encryption: EncryptionRecord;
+  readonly storageClass: string;
+  readonly owner: string;
+}
+
+/** What listings need, without segment data. */
+export interface ObjectSummary {
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+  readonly lastModified: Date;
+  readonly storageClass: string;
+  readonly owner: string;
+  readonly checksumAlgorithm?: ChecksumAlgorithm;
+  readonly checksumType?: ChecksumType;
+}
+
+export interface UploadRecord {
+  readonly uploadId: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly initiated: Date;
+  readonly owner: string;
+  readonly contentHeaders: Readonly<Record<string, string>>;
+  readonly userMetadata: Readonly<Record<string, string>>;
+  readonly checksumAlgorithm?: ChecksumAlgorithm;
+  readonly checksumType?: ChecksumType;
+  readonly encryption: EncryptionRecord;
+  readonly storageClass: string;
+}
+
+export interface PartRecord {
+  readonly uploadId: string;
+  readonly partNumber: number;
+  /** Plaintext size. */
+  readonly size: number;
+  /** Quoted. */
+  readonly etag: string;
+  readonly lastModified: Date;
+  readonly blob: BlobSegment;
+  readonly checksum?: StoredChecksum;
+  readonly encryption?: Readonly<Record<string, unknown>>;
+}
+
+export interface ListObjectsQuery {
+  readonly prefix: string;
+  /** Only keys strictly greater than this (UTF-8 binary order). */
+  readonly after?: string;
+  /** Only keys that do not start with this prefix and sort after it (skips a common prefix). */
+  readonly afterPrefix?: string;
+  readonly limit: number;
+}
+
+export interface ListUploadsQuery {
+  readonly prefix: string;
+  readonly keyMarker?: string;
+  readonly uploadIdMarker?: string;
+  readonly limit: number;
+}
+
+/**
+ * The metadata store. Reads are synchronous (SQLite answers in microseconds); writes
+ * resolve once durable (group-committed). Keys compare as UTF-8 bytes, as in S3.
+ */
+export interface MetaStore {
+  // users
+  getUserByAccessKey(accessKeyId: string): UserRecord | undefined;
+  getUser(name: string): UserRecord | undefined;
+  listUsers(): UserRecord[];
+  /** Throws MetaStoreError STRONGBOX_USER_EXISTS if the name or access key is taken. */
+  addUser(user: UserRecord): void;
+  /** Replaces the credentials of an existing user (root credentials from the environment). */
+  upsertUser(user: UserRecord): void;
+  removeUser(name: string): boolean;
+
+  // buckets
+  getBucket(name: string): BucketRecord | undefined;
+  listBuckets(owner?: string): BucketRecord[];
+  /** Throws MetaStoreError STRONGBOX_BUCKET_EXISTS if taken. */
+  createBucket(bucket: BucketRecord): Promise<void>;
+  /** Throws STRONGBOX_BUCKET_NOT_EMPTY if it holds objects or uploads. Returns false if absent. */
+  deleteBucket(name: string): Promise<boolean>;
+
+  // objects
+  getObject(bucket: string, key: string): ObjectRecord | undefined;
+  /** Insert or replace; resolves with the replaced record (whose blobs the caller reclaims). */
+  putObject(object: ObjectRecord): Promise<ObjectRecord | undefined>;
+  /** Resolves with the deleted record, or undefined if there was none. */
+  deleteObject(bucket: string, key: string): Promise<ObjectRecord | undefined>;
+  listObjects(bucket: string, query: ListObjectsQuery): ObjectSummary[];
+  countObjects(bucket: string): number;
+
+  // multipart uploads
+  createUpload(upload: UploadRecord): Promise<void>;
+  getUpload(uploadId: string): UploadRecord | undefined;
+  listUploads(bucket: string, query: ListUploadsQuery): UploadRecord[];
+  /** Insert or replace a part; resolves with the replaced part. */
+  putPart(part: PartRecord): Promise<PartRecord | undefined>;
+  getParts(uploadId: string): PartRecord[];
+  listParts(uploadId: string, afterPartNumber: number, limit: number): PartRecord[];
+  /** Delete the upload and its parts; resolves with the parts (to reclaim). */
+  abortUpload(uploadId: string): Promise<PartRecord[] | undefined>;
+  /**
+   * Atomically: write the object, delete the upload and all its parts. Resolves with the
+   * replaced object and the parts not used by the object (to reclaim).
+   */
+  completeUpload(
+    uploadId: string,
+    object: ObjectRecord,
+  ): Promise<{ replaced: ObjectRecord | undefined; unusedParts: PartRecord[] }>;
+
+  /** Every file blob id referenced by objects or parts (for the scrub at start). */
+  referencedBlobIds(): Set<string>;
+  close(): void;
+}
+
+export type MetaStoreErrorCode =
+  | 'STRONGBOX_BUCKET_EXISTS'
+  | 'STRONGBOX_BUCKET_NOT_EMPTY'
+  | 'STRONGBOX_USER_EXISTS'
+  | 'STRONGBOX_UPLOAD_MISSING'
+  | 'STRONGBOX_META_IO';
+
+export class MetaStoreError extends Error {
+  constructor(
+    readonly code: MetaStoreErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'MetaStoreError';
+  }
+}

@@ -175,3 +175,12 @@ export const internalError = () =>
   e('InternalError', 500, 'We encountered an internal error. Please try again.');
 export const serviceUnavailable = () =>
   e('ServiceUnavailable', 503, 'Please reduce your request rate.');
+
+// ---- added by the checksum module -----------------------------------------------------
+/** A trailer announced in x-amz-trailer is missing or does not match (versity/versitygw#1600). */
+export const malformedTrailer = () =>
+  e(
+    'MalformedTrailerError',
+    400,
+    'The request contained trailing data that was not well-formed or did not conform to our published schema.',
+  );

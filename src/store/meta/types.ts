@@ -173,6 +173,8 @@ export type MetaStoreErrorCode =
   | 'STRONGBOX_BUCKET_NOT_EMPTY'
   | 'STRONGBOX_USER_EXISTS'
   | 'STRONGBOX_UPLOAD_MISSING'
+  /** putObject/createUpload/completeUpload into a bucket that does not exist (lost a race with deleteBucket). */
+  | 'STRONGBOX_BUCKET_MISSING'
   | 'STRONGBOX_META_IO';
 
 export class MetaStoreError extends Error {

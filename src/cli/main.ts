@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerServe } from './serve.js';
+import { registerUser } from './user.js';
+import { ConfigError } from '../config.js';
+
+const program = new Command();
+program
+  .name('strongbox')
+  .description('Strongbox: an S3-compatible object store with server-side encryption done right')
+  .version('0.1.0')
+  .exitOverride();
+registerServe(program);
+registerUser(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  const message = err instanceof ConfigError || err instanceof Error ? err.message : String(err);
+  process.stderr.write(`strongbox: ${message}\n`);
+  process.exit(1);
+}

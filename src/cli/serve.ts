@@ -1,0 +1,80 @@
+import type { Command } from 'commander';
+import { loadConfig, type ServeOptions } from '../config.js';
+import { createLogger } from '../log.js';
+import { openStores, closeStores } from '../store/open-stores.js';
+import { ensureTlsMaterial } from '../server/tls.js';
+import { startServer } from '../server/server.js';
+import { ensureRootUser, rootCredentialsPath } from '../server/credentials.js';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the S3 server (HTTPS with a local CA by default)')
+    .option('--data <dir>', 'data directory: metadata, blobs, TLS material, root credentials', './data')
+    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:9000')
+    .option('--http', 'serve plain HTTP instead of HTTPS')
+    .option('--tls-cert <file>', 'PEM certificate chain to serve instead of the generated one')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--domain <domain>', 'enable virtual-hosted-style addressing: <bucket>.<domain>')
+    .option('--region <region>', 'region reported to clients', 'us-east-1')
+    .option('--log-level <level>', 'pino log level (fatal, error, warn, info, debug)', 'info')
+    .addHelpText(
+      'after',
+      '\nEnvironment:\n  STRONGBOX_ROOT_ACCESS_KEY, STRONGBOX_ROOT_SECRET_KEY   root credentials (otherwise generated on first start)\n',
+    )
+    .action(async (opts: ServeOptions) => {
+      await serve(opts);
+    });
+}
+
+async function serve(opts: ServeOptions): Promise<void> {
+  const config = loadConfig(opts, process.env);
+  const log = createLogger(config.logLevel);
+  const stores = await openStores(config.dataDir);
+  const root = await ensureRootUser(
+    stores.meta,
+    config.dataDir,
+    config.rootAccessKey && config.rootSecretKey ? { accessKeyId: config.rootAccessKey, secretAccessKey: config.rootSecretKey } : undefined,
+    new Date(),
+  );
+  const tls = config.tls
+    ? await ensureTlsMaterial(config.dataDir, {
+        ...(config.tlsCertFile === undefined ? {} : { certFile: config.tlsCertFile }),
+        ...(config.tlsKeyFile === undefined ? {} : { keyFile: config.tlsKeyFile }),
+        hostnames: config.domain === undefined ? [] : [config.domain, `*.${config.domain}`],
+      })
+    : undefined;
+  const running = await startServer(config, stores, log, tls);
+  const endpoint = running.url.replace('://127.0.0.1:', '://localhost:').replace('://[::1]:', '://localhost:');
+  const lines = [
+    '',
+    `Strongbox is serving S3 on ${running.url}${tls ? '' : '  (plain HTTP)'}`,
+    `  data: ${config.dataDir}`,
+    '',
+    'Point boto3 and the AWS CLI at it:',
+    `  export AWS_ENDPOINT_URL=${endpoint}${tls?.caFile ? ` AWS_CA_BUNDLE=${tls.caFile}` : ''}`,
+  ];
+  if (root.created) {
+    lines.push(`  export AWS_ACCESS_KEY_ID=${root.user.accessKeyId} AWS_SECRET_ACCESS_KEY=${root.user.secretAccessKey}`);
+    lines.push('', `The root credentials above are shown once; they are saved (mode 0600) in ${rootCredentialsPath(config.dataDir)}.`);
+  } else if (config.rootAccessKey === undefined) {
+    lines.push(`  export $(cat ${rootCredentialsPath(config.dataDir)})`);
+  } else {
+    lines.push('  export AWS_ACCESS_KEY_ID=$STRONGBOX_ROOT_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$STRONGBOX_ROOT_SECRET_KEY');
+  }
+  lines.push('  (AWS CLI v2.9 ignores AWS_ENDPOINT_URL: pass --endpoint-url instead)', '');
+  process.stdout.write(lines.join('\n') + '\n');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    void running
+      .close()
+      .then(() => closeStores(stores))
+      .finally(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

@@ -1,0 +1,85 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ObjectRecord } from '../store/meta/types.js';
+import { header } from './headers.js';
+import { noSuchKey, notImplemented, preconditionFailed } from '../server/s3-error.js';
+
+/**
+ * Conditional requests as S3 evaluates them (RFC 7232 order): If-Match, else
+ * If-Unmodified-Since, decides 412; then If-None-Match, else If-Modified-Since, decides 304.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+ */
+export type ConditionOutcome = 'proceed' | 'not-modified';
+
+function etagList(value: string): string[] {
+  return value.split(',').map((s) => s.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
+}
+
+export function etagMatches(condition: string, etag: string): boolean {
+  const bare = etag.replace(/^"(.*)"$/, '$1');
+  return etagList(condition).some((c) => c === '*' || c === bare);
+}
+
+function parseDate(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? undefined : Math.floor(t / 1000);
+}
+
+const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
+
+/** GET/HEAD conditions: throws 412 PreconditionFailed, or tells the caller to answer 304. */
+export function evaluateReadConditions(headers: IncomingHttpHeaders, rec: ObjectRecord): ConditionOutcome {
+  const ifMatch = header(headers, 'if-match');
+  const ifNoneMatch = header(headers, 'if-none-match');
+  const ifModifiedSince = parseDate(header(headers, 'if-modified-since'));
+  const ifUnmodifiedSince = parseDate(header(headers, 'if-unmodified-since'));
+  const modified = seconds(rec.lastModified);
+  if (ifMatch !== undefined) {
+    if (!etagMatches(ifMatch, rec.etag)) throw preconditionFailed('If-Match');
+  } else if (ifUnmodifiedSince !== undefined && modified > ifUnmodifiedSince) {
+    throw preconditionFailed('If-Unmodified-Since');
+  }
+  if (ifNoneMatch !== undefined) {
+    if (etagMatches(ifNoneMatch, rec.etag)) return 'not-modified';
+  } else if (ifModifiedSince !== undefined && modified <= ifModifiedSince) {
+    return 'not-modified';
+  }
+  return 'proceed';
+}
+
+/** x-amz-copy-source-if-* conditions: every failure is 412 PreconditionFailed. */
+export function evaluateCopySourceConditions(headers: IncomingHttpHeaders, rec: ObjectRecord): void {
+  const ifMatch = header(headers, 'x-amz-copy-source-if-match');
+  const ifNoneMatch = header(headers, 'x-amz-copy-source-if-none-match');
+  const ifModifiedSince = parseDate(header(headers, 'x-amz-copy-source-if-modified-since'));
+  const ifUnmodifiedSince = parseDate(header(headers, 'x-amz-copy-source-if-unmodified-since'));
+  const modified = seconds(rec.lastModified);
+  if (ifMatch !== undefined) {
+    if (!etagMatches(ifMatch, rec.etag)) throw preconditionFailed('x-amz-copy-source-If-Match');
+  } else if (ifUnmodifiedSince !== undefined && modified > ifUnmodifiedSince) {
+    throw preconditionFailed('x-amz-copy-source-If-Unmodified-Since');
+  }
+  if (ifNoneMatch !== undefined) {
+    if (etagMatches(ifNoneMatch, rec.etag)) throw preconditionFailed('x-amz-copy-source-If-None-Match');
+  } else if (ifModifiedSince !== undefined && modified <= ifModifiedSince) {
+    throw preconditionFailed('x-amz-copy-source-If-Modified-Since');
+  }
+}
+
+/**
+ * Conditional writes (PutObject, CompleteMultipartUpload, CopyObject destination):
+ * `If-None-Match: *` fails when the key exists; `If-Match: <etag>` needs the current ETag.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+ */
+export function evaluateWriteConditions(headers: IncomingHttpHeaders, current: ObjectRecord | undefined, key: string): void {
+  const ifNoneMatch = header(headers, 'if-none-match');
+  const ifMatch = header(headers, 'if-match');
+  if (ifNoneMatch !== undefined) {
+    if (ifNoneMatch.trim() !== '*') throw notImplemented();
+    if (current !== undefined) throw preconditionFailed('If-None-Match');
+  }
+  if (ifMatch !== undefined) {
+    if (current === undefined) throw noSuchKey(key);
+    if (!etagMatches(ifMatch, current.etag)) throw preconditionFailed('If-Match');
+  }
+}

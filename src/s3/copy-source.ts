@@ -1,0 +1,45 @@
+import type { ObjectContext } from '../server/context.js';
+import type { ObjectRecord } from '../store/meta/types.js';
+import { checkReadAccess } from '../crypto/encryption.js';
+import { accessDenied, invalidArgument, invalidCopySource, noSuchBucket, noSuchKey } from '../server/s3-error.js';
+import { header } from './headers.js';
+import { evaluateCopySourceConditions } from './conditions.js';
+
+export interface CopySource {
+  readonly bucket: string;
+  readonly key: string;
+  readonly record: ObjectRecord;
+}
+
+/**
+ * Resolves `x-amz-copy-source` (URL-encoded `bucket/key`, optional leading slash and
+ * `?versionId=`), checks that the caller may read it, that it exists, that the
+ * x-amz-copy-source-if-* conditions hold and that its encryption can be opened.
+ */
+export function resolveCopySource(ctx: ObjectContext): CopySource {
+  const raw = header(ctx.headers, 'x-amz-copy-source') ?? '';
+  const q = raw.indexOf('?');
+  const path = q === -1 ? raw : raw.slice(0, q);
+  if (q !== -1) {
+    const versionId = new URLSearchParams(raw.slice(q + 1)).get('versionId');
+    if (versionId !== null && versionId !== 'null') throw invalidArgument('Invalid version id specified', 'x-amz-copy-source', raw);
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path).replace(/^\//, '');
+  } catch {
+    throw invalidCopySource();
+  }
+  const slash = decoded.indexOf('/');
+  if (slash <= 0 || slash === decoded.length - 1) throw invalidCopySource();
+  const bucket = decoded.slice(0, slash);
+  const key = decoded.slice(slash + 1);
+  const bucketRecord = ctx.stores.meta.getBucket(bucket);
+  if (bucketRecord === undefined) throw noSuchBucket(bucket);
+  if (bucketRecord.owner !== ctx.user.name) throw accessDenied();
+  const record = ctx.stores.meta.getObject(bucket, key);
+  if (record === undefined) throw noSuchKey(key);
+  evaluateCopySourceConditions(ctx.headers, record);
+  checkReadAccess(record.encryption, ctx.headers, true);
+  return { bucket, key, record };
+}

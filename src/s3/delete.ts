@@ -1,0 +1,71 @@
+import type { BucketContext, ObjectContext, S3Response } from '../server/context.js';
+import { checkBody } from '../checksum/body-check.js';
+import { invalidArgument, malformedXml } from '../server/s3-error.js';
+import { parseXml, readSmallBody, renderXml, xmlText, type XmlNode } from '../server/xml.js';
+import { reclaim } from './object-write.js';
+import { toS3Error } from '../server/error-response.js';
+import { pipeline } from 'node:stream/promises';
+import { PassThrough } from 'node:stream';
+
+/** Buckets are unversioned: the only version id that names anything is "null". */
+function checkVersionId(versionId: string | null | undefined): void {
+  if (versionId !== null && versionId !== undefined && versionId !== 'null') {
+    throw invalidArgument('Invalid version id specified', 'versionId', versionId);
+  }
+}
+
+async function removeObject(ctx: BucketContext, key: string): Promise<void> {
+  const removed = await ctx.stores.meta.deleteObject(ctx.bucketName, key);
+  if (removed !== undefined) await reclaim(ctx, removed.segments);
+}
+
+/** DeleteObject: 204 whether or not the key existed, as Amazon answers. */
+export async function deleteObject(ctx: ObjectContext): Promise<S3Response> {
+  checkVersionId(ctx.query.get('versionId'));
+  await removeObject(ctx, ctx.key);
+  return { status: 204 };
+}
+
+const MAX_DELETE_KEYS = 1000;
+
+/** DeleteObjects: https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html */
+export async function deleteObjects(ctx: BucketContext): Promise<S3Response> {
+  // The document is small; Content-MD5 or a flexible checksum, when sent, is verified.
+  const check = checkBody(ctx.headers, ctx.payload, { md5: false });
+  const collected = new PassThrough();
+  const [, text] = await Promise.all([pipeline(ctx.payload.body, check.stream, collected), readSmallBody(collected)]);
+  await check.result();
+  const doc = parseXml(text).Delete;
+  if (doc === undefined || doc === null || typeof doc !== 'object') throw malformedXml();
+  const objects = (doc as Record<string, unknown>).Object;
+  if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw malformedXml();
+  const quiet = xmlText(doc, 'Quiet')?.trim().toLowerCase() === 'true';
+
+  const entries = objects.map((obj) => {
+    const key = xmlText(obj, 'Key');
+    if (key === undefined) throw malformedXml();
+    return { key, versionId: xmlText(obj, 'VersionId') };
+  });
+  // Concurrently, so that the store commits them in a few group transactions.
+  const outcomes = await Promise.all(
+    entries.map(async ({ key, versionId }) => {
+      try {
+        checkVersionId(versionId);
+        await removeObject(ctx, key);
+        return undefined;
+      } catch (err) {
+        const { error, internal } = toS3Error(err);
+        if (internal) ctx.log.error({ err }, 'delete of one key failed');
+        return error;
+      }
+    }),
+  );
+  const deleted: XmlNode[] = [];
+  const errors: XmlNode[] = [];
+  entries.forEach(({ key, versionId }, i) => {
+    const error = outcomes[i];
+    if (error !== undefined) errors.push({ Key: key, VersionId: versionId, Code: error.code, Message: error.message });
+    else if (!quiet) deleted.push({ Key: key, VersionId: versionId });
+  });
+  return { status: 200, body: renderXml('DeleteResult', { Deleted: deleted, Error: errors }) };
+}

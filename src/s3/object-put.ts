@@ -1,0 +1,68 @@
+import type { ObjectContext, S3Response } from '../server/context.js';
+import type { ObjectRecord } from '../store/meta/types.js';
+import { encryptionForWrite } from '../crypto/encryption.js';
+import { checkBody } from '../checksum/body-check.js';
+import { checksumHeaders } from '../checksum/response-headers.js';
+import { entityTooLarge, missingContentLength } from '../server/s3-error.js';
+import { contentHeadersFrom, header, storageClassFrom, userMetadataFrom } from './headers.js';
+import { evaluateWriteConditions } from './conditions.js';
+import { MAX_PUT_SIZE, commitObject, quoteEtag, randomEtag, storeBody } from './object-write.js';
+
+/** Checks shared by PutObject and UploadPart on the size of the body. */
+export function checkBodyLength(ctx: ObjectContext): number | undefined {
+  const length = ctx.payload.length;
+  if (length === undefined && header(ctx.headers, 'transfer-encoding') === undefined) throw missingContentLength();
+  if (length !== undefined && length > MAX_PUT_SIZE) throw entityTooLarge(length, MAX_PUT_SIZE);
+  return length;
+}
+
+/** PutObject: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html */
+export async function putObject(ctx: ObjectContext): Promise<S3Response> {
+  const { headers, stores } = ctx;
+  const length = checkBodyLength(ctx);
+  const contentHeaders = contentHeadersFrom(headers);
+  const userMetadata = userMetadataFrom(headers);
+  const storageClass = storageClassFrom(headers);
+  const enc = encryptionForWrite(headers);
+  evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
+
+  // Amazon computes a CRC64NVME for every object uploaded without a checksum.
+  const check = checkBody(headers, ctx.payload, { md5: enc.etagIsMd5, defaultAlgorithm: 'CRC64NVME' });
+  const params = enc.segmentParams();
+  const { segment, verified: digests } = await storeBody(ctx, ctx.payload.body, [check.stream], enc, params, length, () => check.result());
+  if (digests.size > MAX_PUT_SIZE) {
+    await stores.blobs.remove([segment]);
+    throw entityTooLarge(digests.size, MAX_PUT_SIZE);
+  }
+
+  const rec: ObjectRecord = {
+    bucket: ctx.bucketName,
+    key: ctx.key,
+    size: digests.size,
+    etag: enc.etagIsMd5 && digests.md5 !== undefined ? quoteEtag(digests.md5) : randomEtag(),
+    lastModified: ctx.now(),
+    contentHeaders,
+    userMetadata,
+    ...(digests.checksum === undefined ? {} : { checksum: digests.checksum }),
+    segments: [{ blob: segment, size: digests.size, ...(params === undefined ? {} : { encryption: params }) }],
+    encryption: enc.record,
+    storageClass,
+    owner: ctx.user.name,
+  };
+  try {
+    // Checked again now that the body is in: another writer may have won meanwhile.
+    evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
+  } catch (err) {
+    await stores.blobs.remove([segment]);
+    throw err;
+  }
+  await commitObject(ctx, rec);
+  return {
+    status: 200,
+    headers: {
+      etag: rec.etag,
+      ...(rec.checksum === undefined ? {} : checksumHeaders(rec.checksum)),
+      ...enc.responseHeaders(),
+    },
+  };
+}

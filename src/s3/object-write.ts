@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import type { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobSegment } from '../store/blob/types.js';
+import type { ObjectRecord, ObjectSegment } from '../store/meta/types.js';
+import type { WriteEncryption } from '../crypto/encryption.js';
+import type { RequestContext } from '../server/context.js';
+
+/** Amazon's limits: a single PUT or part up to 5 GiB, an object up to 5 TiB (50 TB since 2025). */
+export const MAX_PUT_SIZE = 5 * 1024 ** 3;
+export const MAX_OBJECT_SIZE = 5 * 1024 ** 4;
+
+/**
+ * Streams `source` through `checks` (hashing, verification) and the encryptor into a new
+ * blob. `verify` runs after the last byte and before the blob is made durable, so a body
+ * that fails a check is never committed; on any failure nothing is left behind.
+ */
+export async function storeBody<T>(
+  ctx: RequestContext,
+  source: Readable,
+  checks: readonly Transform[],
+  enc: WriteEncryption,
+  segmentParams: Readonly<Record<string, unknown>> | undefined,
+  plainSizeHint: number | undefined,
+  verify: () => Promise<T>,
+): Promise<{ segment: BlobSegment; verified: T }> {
+  const writer = ctx.stores.blobs.createWriter(plainSizeHint === undefined ? undefined : enc.storedSize(plainSizeHint));
+  const encryptor = enc.encryptor(segmentParams);
+  try {
+    const stages: NodeJS.ReadWriteStream[] = [...checks];
+    if (encryptor !== undefined) stages.push(encryptor);
+    await runPipeline(source, ...stages, writer);
+    const verified = await verify();
+    const segment = await writer.finish();
+    return { segment, verified };
+  } catch (err) {
+    await writer.abort();
+    // Leave the request stream consumed or destroyed, never half-read.
+    if (!source.destroyed && !source.readableEnded) source.resume();
+    throw err;
+  }
+}
+
+// pipeline()'s typings have no overload for a variable number of stages.
+const runPipeline = pipeline as unknown as (...streams: NodeJS.ReadableStream[] | NodeJS.WritableStream[]) => Promise<void>;
+
+/** Commits an object record and reclaims the blobs of the version it replaced. */
+export async function commitObject(ctx: RequestContext, rec: ObjectRecord): Promise<void> {
+  const replaced = await ctx.stores.meta.putObject(rec);
+  if (replaced !== undefined) await reclaim(ctx, replaced.segments);
+}
+
+/** Deletes blobs no longer referenced; failure only leaves garbage that the scrub finds. */
+export async function reclaim(ctx: RequestContext, segments: readonly ObjectSegment[]): Promise<void> {
+  try {
+    await ctx.stores.blobs.remove(segments.map((s) => s.blob));
+  } catch (err) {
+    ctx.log.warn({ err }, 'could not reclaim blobs; the next scrub will');
+  }
+}
+
+/** An opaque ETag for objects whose ETag must not be the plaintext MD5 (random per upload). */
+export const randomEtag = (): string => `"${randomBytes(16).toString('hex')}"`;
+export const quoteEtag = (md5: Buffer): string => `"${md5.toString('hex')}"`;

@@ -1,0 +1,34 @@
+import { invalidRange } from '../server/s3-error.js';
+
+/** An inclusive byte range of an object. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Parses a Range header against an object of `size` bytes. Returns undefined when the
+ * whole object is to be sent: no header, a syntax S3 ignores, or several ranges (S3
+ * serves one range only). Unsatisfiable ranges are 416 InvalidRange.
+ * https://www.rfc-editor.org/rfc/rfc9110#section-14.1.2
+ */
+export function parseRange(value: string | undefined, size: number): ByteRange | undefined {
+  if (value === undefined) return undefined;
+  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(value);
+  if (!m) return undefined;
+  const [, first = '', last = ''] = m;
+  if (first === '' && last === '') return undefined;
+  if (first === '') {
+    // Suffix range: the last N bytes.
+    const n = Number(last);
+    if (n === 0 || size === 0) throw invalidRange(size, value);
+    return { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(first);
+  const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
+  if (last !== '' && Number(last) < start) return undefined;
+  if (start >= size) throw invalidRange(size, value);
+  return { start, end };
+}
+
+export const contentRange = (r: ByteRange, size: number): string => `bytes ${r.start}-${r.end}/${size}`;

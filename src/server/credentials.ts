@@ -1,0 +1,67 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MetaStore, UserRecord } from '../store/meta/types.js';
+
+const ACCESS_KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+export const ROOT_USER = 'root';
+export const ROOT_CREDENTIALS_FILE = 'root-credentials';
+
+/** A new access key id (20 characters, like Amazon's) and secret (40 characters). */
+export function generateCredentials(): { accessKeyId: string; secretAccessKey: string } {
+  let accessKeyId = 'SB';
+  while (accessKeyId.length < 20) accessKeyId += ACCESS_KEY_ALPHABET[randomInt(ACCESS_KEY_ALPHABET.length)];
+  const secretAccessKey = randomBytes(30).toString('base64').replace(/\+/g, 'x').replace(/\//g, 'y');
+  return { accessKeyId, secretAccessKey };
+}
+
+/** The file (mode 0600) holding the root credentials as shell assignments. */
+export const rootCredentialsPath = (dataDir: string) => join(dataDir, ROOT_CREDENTIALS_FILE);
+
+async function writePrivateFile(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}
+
+/**
+ * Makes sure the root user exists. Credentials from the environment win and replace the
+ * stored ones; otherwise the stored root is kept, and on first start a random one is made
+ * and saved (0600) in the data directory. `created` tells the caller to print them once.
+ */
+export async function ensureRootUser(
+  meta: MetaStore,
+  dataDir: string,
+  fromEnv: { accessKeyId: string; secretAccessKey: string } | undefined,
+  now: Date,
+): Promise<{ user: UserRecord; created: boolean }> {
+  const existing = meta.getUser(ROOT_USER);
+  if (fromEnv !== undefined) {
+    const user: UserRecord = { name: ROOT_USER, ...fromEnv, isRoot: true, createdAt: existing?.createdAt ?? now };
+    if (existing?.accessKeyId !== user.accessKeyId || existing.secretAccessKey !== user.secretAccessKey) meta.upsertUser(user);
+    return { user, created: false };
+  }
+  if (existing !== undefined) return { user: existing, created: false };
+  const user: UserRecord = { name: ROOT_USER, ...generateCredentials(), isRoot: true, createdAt: now };
+  meta.addUser(user);
+  await writePrivateFile(
+    rootCredentialsPath(dataDir),
+    `AWS_ACCESS_KEY_ID=${user.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${user.secretAccessKey}\n`,
+  );
+  return { user, created: true };
+}
+
+/** Reads the saved root credentials file, if any. */
+export async function readRootCredentialsFile(dataDir: string): Promise<string | undefined> {
+  try {
+    return await readFile(rootCredentialsPath(dataDir), 'utf8');
+  } catch {
+    return undefined;
+  }
+}

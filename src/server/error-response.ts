@@ -1,0 +1,29 @@
+import { S3Error, internalError } from './s3-error.js';
+import { renderXml, type XmlNode } from './xml.js';
+import { BlobStoreError } from '../store/blob/types.js';
+import { MetaStoreError } from '../store/meta/types.js';
+
+/**
+ * Maps any thrown value to the S3Error the client sees. Layer errors with stable codes
+ * are translated here and only here; anything unknown becomes InternalError, and its
+ * cause goes to the log, never to the client.
+ */
+export function toS3Error(err: unknown): { error: S3Error; internal: boolean } {
+  if (err instanceof S3Error) return { error: err, internal: err.status >= 500 };
+  if (err instanceof BlobStoreError || err instanceof MetaStoreError) {
+    return { error: internalError(), internal: true };
+  }
+  return { error: internalError(), internal: true };
+}
+
+/** The <Error> document (no namespace, as Amazon sends it). */
+export function renderError(error: S3Error, reqId: string, hostId: string, resource?: string): string {
+  const body: Record<string, XmlNode[string]> = { Code: error.code, Message: error.message };
+  for (const [name, value] of Object.entries(error.fields)) {
+    if (value !== undefined) body[name] = String(value);
+  }
+  if (resource !== undefined && !('Resource' in body)) body.Resource = resource;
+  body.RequestId = reqId;
+  body.HostId = hostId;
+  return renderXml('Error', body, undefined);
+}

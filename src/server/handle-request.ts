@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TLSSocket } from 'node:tls';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { verifyRequest } from '../auth/verify-request.js';
+import { route } from './router.js';
+import { authorize } from './authorize.js';
+import { HANDLERS } from '../s3/index.js';
+import type { RequestContext, S3Response, Stores } from './context.js';
+import { S3Error, accessDenied, keyTooLong, methodNotAllowed, noSuchBucket, notImplemented } from './s3-error.js';
+import { renderError, toS3Error } from './error-response.js';
+
+export interface ServerDeps {
+  readonly config: Config;
+  readonly stores: Stores;
+  readonly log: Logger;
+  readonly now: () => Date;
+  /** False until start-up (scrub, credentials) is done; health answers 503 until then. */
+  ready: boolean;
+}
+
+export const HEALTH_PATH = '/_strongbox/health';
+const MAX_KEY_BYTES = 1024;
+
+/**
+ * The request pipeline, in a fixed order: request id and logger, route, authenticate,
+ * resolve the bucket, authorize, handler, response. Every error goes to one writer.
+ */
+export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const reqId = randomBytes(8).toString('hex').toUpperCase();
+  const hostId = randomBytes(24).toString('base64');
+  res.setHeader('x-amz-request-id', reqId);
+  res.setHeader('x-amz-id-2', hostId);
+  res.setHeader('Server', 'Strongbox');
+  const method = req.method ?? 'GET';
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const rawPath = q === -1 ? url : url.slice(0, q);
+  const rawQuery = q === -1 ? '' : url.slice(q + 1);
+  let log = deps.log.child({ reqId });
+  let resource = safeDecode(rawPath);
+
+  try {
+    if (rawPath === HEALTH_PATH && (method === 'GET' || method === 'HEAD')) {
+      await send(res, method, { status: deps.ready ? 200 : 503, headers: { 'content-type': 'text/plain' }, body: deps.ready ? 'ok\n' : 'starting\n' });
+      return;
+    }
+    const query = new URLSearchParams(rawQuery);
+    const match = route({ method, path: rawPath, host: req.headers.host, query, headers: req.headers, domain: deps.config.domain });
+    if (!('access' in match)) {
+      throw methodNotAllowed(method, match.target === 'object' ? 'OBJECT' : match.target === 'bucket' ? 'BUCKET' : 'SERVICE');
+    }
+    const { op, bucket: bucketName, key } = match;
+    resource = bucketName === undefined ? '/' : key === undefined ? `/${bucketName}` : `/${bucketName}/${key}`;
+    log = log.child({ op, bucket: bucketName });
+
+    const verified = verifyRequest({ method, rawPath, rawQuery, headers: req.headers }, req, {
+      lookup: (ak: string) => deps.stores.meta.getUserByAccessKey(ak)?.secretAccessKey,
+      now: deps.now,
+    });
+    if (verified.accessKeyId === undefined) throw accessDenied();
+    const user = deps.stores.meta.getUserByAccessKey(verified.accessKeyId);
+    if (user === undefined) throw accessDenied();
+
+    if (key !== undefined && Buffer.byteLength(key) > MAX_KEY_BYTES) throw keyTooLong(Buffer.byteLength(key));
+    const bucket = bucketName === undefined ? undefined : deps.stores.meta.getBucket(bucketName);
+    if (bucketName !== undefined && bucket === undefined && op !== 'CreateBucket') throw noSuchBucket(bucketName);
+    authorize(user, match.access, bucket);
+
+    const handler = HANDLERS[op];
+    if (handler === undefined) throw notImplemented();
+    const ctx: RequestContext = {
+      reqId,
+      log,
+      config: deps.config,
+      stores: deps.stores,
+      op,
+      method,
+      bucketName,
+      key,
+      bucket,
+      query,
+      headers: req.headers,
+      user,
+      payload: verified.payload,
+      secure: req.socket instanceof TLSSocket,
+      now: deps.now,
+    };
+    const response = await handler(ctx);
+    await send(res, method, response);
+    log.info({ status: response.status }, 'request');
+  } catch (err) {
+    const { error, internal } = toS3Error(err);
+    if (internal) log.error({ err, method, path: rawPath }, 'internal error');
+    else log.info({ code: error.code, status: error.status }, 'request failed');
+    if (res.headersSent) {
+      // Too late for an error document: cut the connection so the client sees a failure,
+      // never a short body that looks complete.
+      res.destroy(error);
+      return;
+    }
+    sendError(res, method, error, reqId, hostId, resource, req);
+  }
+}
+
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+function sendError(res: ServerResponse, method: string, error: S3Error, reqId: string, hostId: string, resource: string, req: IncomingMessage): void {
+  res.statusCode = error.status;
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  // An unread request body would be parsed as the next request: close instead.
+  if (!req.readableEnded) res.setHeader('connection', 'close');
+  if (method === 'HEAD') {
+    res.end();
+    return;
+  }
+  const body = renderError(error, reqId, hostId, resource);
+  res.setHeader('content-type', 'application/xml');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+/** Writes a handler's response; streams bodies with backpressure. */
+async function send(res: ServerResponse, method: string, response: S3Response): Promise<void> {
+  res.statusCode = response.status;
+  for (const [name, value] of Object.entries(response.headers ?? {})) {
+    if (value !== undefined) res.setHeader(name, value);
+  }
+  const body = response.body;
+  if (body === undefined || method === 'HEAD') {
+    if (body instanceof Readable) body.destroy();
+    if (body === undefined && method !== 'HEAD' && !res.hasHeader('content-length')) res.setHeader('content-length', 0);
+    res.end();
+    return;
+  }
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    if (!res.hasHeader('content-type')) res.setHeader('content-type', 'application/xml');
+    res.setHeader('content-length', Buffer.byteLength(body));
+    res.end(body);
+    return;
+  }
+  await pipeline(body, res);
+}

@@ -1,0 +1,481 @@
+import * as fs from 'node:fs';
+import { mkdir, opendir, readdir, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import { BlobStoreError, type BlobSegment, type BlobStore, type BlobWriter } from './types.js';
+
+const fsOpen = promisify(fs.open);
+const fsClose = promisify(fs.close);
+const fsWritev = promisify(fs.writev);
+const fsFdatasync = promisify(fs.fdatasync);
+const fsFsync = promisify(fs.fsync);
+const fsRename = promisify(fs.rename);
+
+export const DEFAULT_INLINE_MAX = 64 * 1024;
+/** Incoming chunks are coalesced into writes of at least this size (measured: see bench). */
+export const WRITE_COALESCE = 1024 * 1024;
+/** Size of the pieces a range read yields. */
+export const READ_CHUNK = 256 * 1024;
+
+const BLOBS = 'blobs';
+const TMP = 'tmp';
+/** Ids are 128 random bits in hex; anything else found under blobs/ is not ours. */
+const ID_RE = /^[0-9a-f]{32}$/;
+
+export interface FsBlobStoreOptions {
+  /** Bodies of at most this many bytes are returned inline (no file I/O). */
+  readonly inlineMax?: number;
+}
+
+const isErrno = (err: unknown, code: string): boolean =>
+  (err as NodeJS.ErrnoException | null)?.code === code;
+
+const ioError = (what: string, err: unknown): BlobStoreError =>
+  err instanceof BlobStoreError ? err : new BlobStoreError('STRONGBOX_BLOB_IO', what, { cause: err });
+
+/**
+ * fsync of directories, coalesced per directory: while one fsync runs, every later request
+ * waits for the single next one (which covers all renames made before it starts).
+ */
+class DirSyncer {
+  private readonly state = new Map<string, { running: Promise<void>; next?: Promise<void> }>();
+
+  sync(dir: string): Promise<void> {
+    const s = this.state.get(dir);
+    if (s === undefined) {
+      const entry: { running: Promise<void>; next?: Promise<void> } = {
+        running: Promise.resolve(),
+      };
+      this.state.set(dir, entry);
+      entry.running = this.run(dir, entry);
+      return entry.running;
+    }
+    if (s.next !== undefined) return s.next;
+    const next = s.running.then(
+      () => undefined,
+      () => undefined,
+    ).then(() => {
+      delete s.next;
+      s.running = this.run(dir, s);
+      return s.running;
+    });
+    s.next = next;
+    return next;
+  }
+
+  private async run(
+    dir: string,
+    entry: { running: Promise<void>; next?: Promise<void> },
+  ): Promise<void> {
+    try {
+      const fd = await fsOpen(dir, 'r');
+      try {
+        await fsFsync(fd);
+      } finally {
+        await fsClose(fd);
+      }
+    } finally {
+      if (entry.next === undefined && this.state.get(dir) === entry) this.state.delete(dir);
+    }
+  }
+
+  /** Resolves when every sync requested so far has finished. */
+  async idle(): Promise<void> {
+    while (this.state.size > 0) {
+      await Promise.allSettled([...this.state.values()].map((s) => s.next ?? s.running));
+    }
+  }
+}
+
+type WriterState = 'buffering' | 'file' | 'done' | 'aborted';
+
+class FsBlobWriter extends Writable implements BlobWriter {
+  private state: WriterState = 'buffering';
+  private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
+  private fileBytes = 0;
+  private fd: number | undefined;
+  private tmpPath: string | undefined;
+  private finalPath: string | undefined;
+  private segment: BlobSegment | undefined;
+  /** The file operation in progress (open, write, sync, close), so cleanup can wait for it. */
+  private io: Promise<unknown> = Promise.resolve();
+  private aborting: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: FsBlobStore,
+    private readonly inlineMax: number,
+    sizeHint: number | undefined,
+  ) {
+    super({ highWaterMark: WRITE_COALESCE });
+    if (sizeHint !== undefined && sizeHint > inlineMax) this.state = 'file';
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.io = p.catch(() => undefined);
+    return p;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.buffered.push(chunk);
+    this.bufferedBytes += chunk.length;
+    if (this.state === 'buffering' && this.bufferedBytes <= this.inlineMax) return cb();
+    if (this.bufferedBytes < WRITE_COALESCE) {
+      if (this.state === 'buffering') {
+        this.state = 'file';
+        this.track(this.openTmp()).then(() => cb(), cb);
+        return;
+      }
+      return cb();
+    }
+    this.track(this.flushBuffered()).then(() => cb(), cb);
+  }
+
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    cb: (err?: Error | null) => void,
+  ): void {
+    // Called with everything that queued up while the previous write was in flight.
+    for (const c of chunks.slice(0, -1)) {
+      this.buffered.push(c.chunk);
+      this.bufferedBytes += c.chunk.length;
+    }
+    const last = chunks[chunks.length - 1];
+    if (last === undefined) return cb();
+    this._write(last.chunk, last.encoding, cb);
+  }
+
+  private async openTmp(): Promise<void> {
+    if (this.fd !== undefined) return;
+    this.state = 'file';
+    const path = this.store.tmpPath();
+    this.tmpPath = path;
+    try {
+      this.fd = await fsOpen(path, 'wx', 0o600);
+    } catch (err) {
+      this.tmpPath = undefined;
+      throw ioError('cannot create temporary blob file', err);
+    }
+  }
+
+  private async flushBuffered(): Promise<void> {
+    await this.openTmp();
+    const bufs = this.buffered;
+    this.buffered = [];
+    this.bufferedBytes = 0;
+    if (bufs.length === 0 || this.fd === undefined) return;
+    try {
+      await writeAll(this.fd, bufs);
+      for (const b of bufs) this.fileBytes += b.length;
+    } catch (err) {
+      throw ioError('blob write failed', err);
+    }
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.track(this.seal()).then(() => cb(), cb);
+  }
+
+  /** Make the body durable: inline, or fdatasync + rename + directory fsync. */
+  private async seal(): Promise<void> {
+    // Small enough and no file yet (even with a large size hint): inline costs no file I/O.
+    if (this.fd === undefined && this.bufferedBytes <= this.inlineMax) {
+      const first = this.buffered[0];
+      const data =
+        this.buffered.length === 1 && first !== undefined ? first : Buffer.concat(this.buffered);
+      this.buffered = [];
+      this.state = 'done';
+      this.segment = { kind: 'inline', data };
+      return;
+    }
+    await this.flushBuffered();
+    const fd = this.fd;
+    const tmp = this.tmpPath;
+    if (fd === undefined || tmp === undefined) throw ioError('blob writer lost its file', null);
+    const size = this.fileBytes;
+    try {
+      await fsFdatasync(fd);
+      this.fd = undefined;
+      await fsClose(fd);
+    } catch (err) {
+      throw ioError('blob sync failed', err);
+    }
+    const id = randomBytes(16).toString('hex');
+    const { dir, path } = await this.store.prepareDir(id);
+    try {
+      await fsRename(tmp, path);
+    } catch (err) {
+      throw ioError('blob rename failed', err);
+    }
+    this.tmpPath = undefined;
+    this.finalPath = path;
+    this.state = 'done';
+    try {
+      await this.store.syncDir(dir);
+    } catch (err) {
+      throw ioError('blob directory sync failed', err);
+    }
+    this.segment = { kind: 'file', id, size };
+  }
+
+  async finish(): Promise<BlobSegment> {
+    if (!this.writableEnded && !this.destroyed) this.end();
+    await finished(this, { readable: false });
+    if (this.segment === undefined) throw ioError('blob writer did not finish', null);
+    return this.segment;
+  }
+
+  abort(): Promise<void> {
+    this.aborting ??= this.cleanup(true);
+    if (!this.destroyed) this.destroy();
+    return this.aborting;
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    // A normal end (autoDestroy after 'finish') keeps the blob; anything else removes it.
+    if (err === null && this.writableFinished) return cb();
+    this.aborting ??= this.cleanup(false);
+    this.aborting.then(
+      () => cb(err),
+      () => cb(err),
+    );
+  }
+
+  /** Close and unlink the temporary file; with `all`, also the finished blob. */
+  private async cleanup(all: boolean): Promise<void> {
+    await this.io;
+    // Keep a finished blob unless asked: its segment may already be referenced.
+    const keepFinal = !all && this.writableFinished;
+    this.state = 'aborted';
+    this.buffered = [];
+    this.bufferedBytes = 0;
+    if (this.fd !== undefined) {
+      const fd = this.fd;
+      this.fd = undefined;
+      await fsClose(fd).catch(() => undefined); // the unlink below is what matters
+    }
+    const paths = [this.tmpPath, keepFinal ? undefined : this.finalPath];
+    this.tmpPath = undefined;
+    if (!keepFinal) this.finalPath = undefined;
+    for (const p of paths) {
+      if (p === undefined) continue;
+      try {
+        await unlink(p);
+      } catch (e) {
+        if (!isErrno(e, 'ENOENT')) throw ioError('cannot remove blob file', e);
+      }
+    }
+  }
+}
+
+/** Write every buffer, continuing after short writes. */
+async function writeAll(fd: number, bufs: Buffer[]): Promise<void> {
+  let pending = bufs;
+  while (pending.length > 0) {
+    const { bytesWritten } = await fsWritev(fd, pending);
+    let n = bytesWritten;
+    const rest: Buffer[] = [];
+    for (const b of pending) {
+      if (n >= b.length) n -= b.length;
+      else {
+        rest.push(n > 0 ? b.subarray(n) : b);
+        n = 0;
+      }
+    }
+    pending = rest;
+  }
+}
+
+/** Streams bytes [start, end] of a file; the file is opened first, so absence is an error. */
+class FileRangeReader extends Readable {
+  private fd: number | undefined;
+  private pos: number;
+
+  constructor(
+    private readonly path: string,
+    start: number,
+    private readonly end: number,
+  ) {
+    super({ highWaterMark: READ_CHUNK });
+    this.pos = start;
+  }
+
+  override _construct(cb: (err?: Error | null) => void): void {
+    fs.open(this.path, 'r', (err, fd) => {
+      if (err) {
+        cb(
+          isErrno(err, 'ENOENT')
+            ? new BlobStoreError('STRONGBOX_BLOB_MISSING', 'blob file is missing', { cause: err })
+            : ioError('cannot open blob file', err),
+        );
+        return;
+      }
+      this.fd = fd;
+      cb();
+    });
+  }
+
+  override _read(): void {
+    const fd = this.fd;
+    if (fd === undefined) return;
+    const len = Math.min(READ_CHUNK, this.end - this.pos + 1);
+    if (len <= 0) {
+      this.push(null);
+      return;
+    }
+    const buf = Buffer.allocUnsafe(len);
+    fs.read(fd, buf, 0, len, this.pos, (err, n) => {
+      if (err) return this.destroy(ioError('blob read failed', err));
+      if (n === 0) return this.destroy(ioError('blob file is shorter than its record', null));
+      this.pos += n;
+      this.push(n === len ? buf : buf.subarray(0, n));
+    });
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd === undefined) return cb(err);
+    fs.close(fd, () => cb(err));
+  }
+}
+
+/**
+ * Blobs as files: `dir/blobs/<2 hex>/<2 hex>/<32 hex id>`, temporary files in `dir/tmp/`.
+ * Object keys never become paths.
+ */
+export class FsBlobStore implements BlobStore {
+  readonly inlineMax: number;
+  private readonly blobsDir: string;
+  private readonly tmpDir: string;
+  private readonly dirs = new DirSyncer();
+  /** Shard directories known to exist (and whose creation is durable). */
+  private readonly knownDirs = new Map<string, Promise<void>>();
+
+  /** @internal use openFsBlobStore */
+  constructor(readonly dir: string, opts: FsBlobStoreOptions) {
+    this.inlineMax = opts.inlineMax ?? DEFAULT_INLINE_MAX;
+    this.blobsDir = join(dir, BLOBS);
+    this.tmpDir = join(dir, TMP);
+    fs.mkdirSync(this.blobsDir, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
+  }
+
+  createWriter(sizeHint?: number): BlobWriter {
+    return new FsBlobWriter(this, this.inlineMax, sizeHint);
+  }
+
+  read(segment: BlobSegment, start: number, end: number): Readable {
+    const size = segment.kind === 'file' ? segment.size : segment.data.length;
+    const last = Math.min(end, size - 1);
+    const first = Math.max(0, start);
+    if (segment.kind === 'inline') {
+      const slice = last < first ? [] : [segment.data.subarray(first, last + 1)];
+      return Readable.from(slice, { objectMode: false });
+    }
+    const path = this.blobPath(segment.id);
+    // An empty range still opens the file, so a missing blob is reported either way.
+    return new FileRangeReader(path, first, last);
+  }
+
+  async remove(segments: readonly BlobSegment[]): Promise<void> {
+    for (const s of segments) {
+      if (s.kind !== 'file') continue;
+      try {
+        await unlink(this.blobPath(s.id));
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) throw ioError('cannot remove blob', err);
+      }
+    }
+  }
+
+  /**
+   * Remove every temporary file and every blob `isReferenced` rejects. Run it only while no
+   * writer is active (at start, before serving): an in-flight blob is not referenced yet.
+   */
+  async scrub(isReferenced: (id: string) => boolean): Promise<number> {
+    let removed = 0;
+    const drop = async (path: string): Promise<void> => {
+      try {
+        await unlink(path);
+        removed++;
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) throw ioError('scrub cannot remove a file', err);
+      }
+    };
+    for (const name of await readdir(this.tmpDir)) await drop(join(this.tmpDir, name));
+    for (const ea of await readdir(this.blobsDir, { withFileTypes: true })) {
+      if (!ea.isDirectory()) continue;
+      const a = ea.name;
+      const da = join(this.blobsDir, a);
+      for (const eb of await readdir(da, { withFileTypes: true })) {
+        if (!eb.isDirectory()) continue;
+        const b = eb.name;
+        const db = join(da, b);
+        for await (const entry of await opendir(db)) {
+          const id = entry.name;
+          const ours = ID_RE.test(id) && id.startsWith(a + b);
+          if (entry.isFile() && (!ours || !isReferenced(id))) await drop(join(db, id));
+        }
+      }
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    await this.dirs.idle();
+  }
+
+  // ---- used by writers ----
+
+  /** @internal */
+  tmpPath(): string {
+    return join(this.tmpDir, `${randomBytes(16).toString('hex')}.tmp`);
+  }
+
+  /** @internal */
+  blobPath(id: string): string {
+    if (!ID_RE.test(id)) throw new BlobStoreError('STRONGBOX_BLOB_MISSING', 'invalid blob id');
+    return join(this.blobsDir, id.slice(0, 2), id.slice(2, 4), id);
+  }
+
+  /** @internal The shard directory of `id`, created (durably) if needed. */
+  async prepareDir(id: string): Promise<{ dir: string; path: string }> {
+    const path = this.blobPath(id);
+    const a = join(this.blobsDir, id.slice(0, 2));
+    const dir = join(a, id.slice(2, 4));
+    let ready = this.knownDirs.get(dir);
+    if (ready === undefined) {
+      ready = this.createDir(a, dir);
+      this.knownDirs.set(dir, ready);
+      ready.catch(() => this.knownDirs.delete(dir));
+    }
+    try {
+      await ready;
+    } catch (err) {
+      throw ioError('cannot create blob directory', err);
+    }
+    return { dir, path };
+  }
+
+  private async createDir(a: string, dir: string): Promise<void> {
+    const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+    if (created === undefined) return;
+    // New directory entries must be durable before a blob inside them is acknowledged.
+    if (created === a) await this.dirs.sync(this.blobsDir);
+    await this.dirs.sync(a);
+  }
+
+  /** @internal */
+  syncDir(dir: string): Promise<void> {
+    return this.dirs.sync(dir);
+  }
+}
+
+/** Open (creating `dir/blobs` and `dir/tmp`, mode 0700) a filesystem blob store. */
+export function openFsBlobStore(dir: string, opts: FsBlobStoreOptions = {}): FsBlobStore {
+  return new FsBlobStore(dir, opts);
+}

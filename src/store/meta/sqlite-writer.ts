@@ -1,0 +1,249 @@
+import type Database from 'better-sqlite3';
+import {
+  Reader,
+  blobColumns,
+  keyBytes,
+  objectMetaJson,
+  partMetaJson,
+  segmentMetaJson,
+  uploadMetaJson,
+} from './sqlite-records.js';
+import { MetaStoreError } from './types.js';
+import type { BucketRecord, ObjectRecord, PartRecord, UploadRecord } from './types.js';
+
+/** One queued write. Plain data, so it can cross to the writer thread. */
+export type WriteOp =
+  | { readonly op: 'createBucket'; readonly bucket: BucketRecord }
+  | { readonly op: 'deleteBucket'; readonly name: string }
+  | { readonly op: 'putObject'; readonly object: ObjectRecord }
+  | { readonly op: 'deleteObject'; readonly bucket: string; readonly key: string }
+  | { readonly op: 'createUpload'; readonly upload: UploadRecord }
+  | { readonly op: 'putPart'; readonly part: PartRecord }
+  | { readonly op: 'abortUpload'; readonly uploadId: string }
+  | { readonly op: 'completeUpload'; readonly uploadId: string; readonly object: ObjectRecord };
+
+/** The outcome of one op; errors are plain data for the same reason. */
+export type OpResult =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+const isConstraint = (err: unknown, code: string): boolean =>
+  (err as { code?: unknown }).code === code;
+
+/**
+ * Applies batches of writes, one transaction per batch and one savepoint per op, so that a
+ * failing op is rolled back alone and the rest of the batch still commits.
+ */
+export class BatchWriter {
+  private readonly reader: Reader;
+  private readonly s;
+
+  constructor(private readonly db: Database.Database) {
+    this.reader = new Reader(db);
+    const p = (sql: string) => db.prepare(sql);
+    this.s = {
+      insertBucket: p('INSERT INTO buckets (name, owner, created_at, region) VALUES (?, ?, ?, ?)'),
+      deleteBucket: p('DELETE FROM buckets WHERE name = ?'),
+      bucketExists: p('SELECT 1 FROM buckets WHERE name = ?').pluck(),
+      bucketHasObjects: p('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1').pluck(),
+      bucketHasUploads: p('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1').pluck(),
+      insertObject: p(
+        `INSERT INTO objects (bucket, key, size, etag, last_modified, storage_class, owner,
+           checksum_algorithm, checksum_type, meta)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      deleteObject: p('DELETE FROM objects WHERE id = ?'),
+      insertSegment: p(
+        `INSERT INTO object_segments (object_id, seq, blob_id, blob_size, data, meta)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      insertUpload: p(
+        `INSERT INTO uploads (upload_id, bucket, key, initiated, owner, meta)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      deleteUpload: p('DELETE FROM uploads WHERE upload_id = ?'),
+      uploadExists: p('SELECT 1 FROM uploads WHERE upload_id = ?').pluck(),
+      upsertPart: p(
+        `INSERT OR REPLACE INTO parts (upload_id, part_number, size, etag, last_modified,
+           blob_id, blob_size, data, meta)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+    };
+  }
+
+  applyBatch(ops: readonly WriteOp[]): OpResult[] {
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      return ops.map(() => failure(err));
+    }
+    const results: OpResult[] = [];
+    try {
+      for (const op of ops) {
+        this.db.exec('SAVEPOINT op');
+        try {
+          const value = this.apply(op);
+          this.db.exec('RELEASE op');
+          results.push({ ok: true, value });
+        } catch (err) {
+          this.db.exec('ROLLBACK TO op');
+          this.db.exec('RELEASE op');
+          results.push(failure(err));
+        }
+      }
+      this.db.exec('COMMIT');
+    } catch (err) {
+      // The savepoint machinery or the commit itself failed: nothing of the batch is durable.
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      return ops.map(() => failure(err));
+    }
+    return results;
+  }
+
+  private apply(op: WriteOp): unknown {
+    switch (op.op) {
+      case 'createBucket':
+        return this.createBucket(op.bucket);
+      case 'deleteBucket':
+        return this.deleteBucket(op.name);
+      case 'putObject':
+        return this.putObject(op.object);
+      case 'deleteObject':
+        return this.deleteObject(op.bucket, op.key);
+      case 'createUpload':
+        return this.createUpload(op.upload);
+      case 'putPart':
+        return this.putPart(op.part);
+      case 'abortUpload':
+        return this.abortUpload(op.uploadId);
+      case 'completeUpload':
+        return this.completeUpload(op.uploadId, op.object);
+    }
+  }
+
+  private createBucket(b: BucketRecord): void {
+    try {
+      this.s.insertBucket.run(b.name, b.owner, b.createdAt.getTime(), b.region);
+    } catch (err) {
+      if (isConstraint(err, 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
+        throw new MetaStoreError('STRONGBOX_BUCKET_EXISTS', `bucket ${b.name} exists`);
+      }
+      throw err;
+    }
+  }
+
+  private deleteBucket(name: string): boolean {
+    if (this.s.bucketExists.get(name) === undefined) return false;
+    if (
+      this.s.bucketHasObjects.get(name) !== undefined ||
+      this.s.bucketHasUploads.get(name) !== undefined
+    ) {
+      throw new MetaStoreError('STRONGBOX_BUCKET_NOT_EMPTY', `bucket ${name} is not empty`);
+    }
+    this.s.deleteBucket.run(name);
+    return true;
+  }
+
+  private requireBucket(name: string): void {
+    if (this.s.bucketExists.get(name) === undefined) {
+      throw new MetaStoreError('STRONGBOX_BUCKET_MISSING', `bucket ${name} does not exist`);
+    }
+  }
+
+  private putObject(o: ObjectRecord): ObjectRecord | undefined {
+    this.requireBucket(o.bucket);
+    const old = this.reader.getObjectWithId(o.bucket, o.key);
+    if (old !== undefined) this.s.deleteObject.run(old.id);
+    const info = this.s.insertObject.run(
+      o.bucket,
+      keyBytes(o.key),
+      o.size,
+      o.etag,
+      o.lastModified.getTime(),
+      o.storageClass,
+      o.owner,
+      o.checksum?.algorithm ?? null,
+      o.checksum?.type ?? null,
+      objectMetaJson(o),
+    );
+    const id = info.lastInsertRowid;
+    o.segments.forEach((seg, seq) => {
+      const c = blobColumns(seg.blob);
+      this.s.insertSegment.run(id, seq, c.blob_id, c.blob_size, c.data, segmentMetaJson(seg));
+    });
+    return old?.record;
+  }
+
+  private deleteObject(bucket: string, key: string): ObjectRecord | undefined {
+    const old = this.reader.getObjectWithId(bucket, key);
+    if (old !== undefined) this.s.deleteObject.run(old.id);
+    return old?.record;
+  }
+
+  private createUpload(u: UploadRecord): void {
+    this.requireBucket(u.bucket);
+    this.s.insertUpload.run(
+      u.uploadId,
+      u.bucket,
+      keyBytes(u.key),
+      u.initiated.getTime(),
+      u.owner,
+      uploadMetaJson(u),
+    );
+  }
+
+  private putPart(p: PartRecord): PartRecord | undefined {
+    if (this.s.uploadExists.get(p.uploadId) === undefined) {
+      throw new MetaStoreError('STRONGBOX_UPLOAD_MISSING', `upload ${p.uploadId} does not exist`);
+    }
+    const old = this.reader.getPart(p.uploadId, p.partNumber);
+    const c = blobColumns(p.blob);
+    this.s.upsertPart.run(
+      p.uploadId,
+      p.partNumber,
+      p.size,
+      p.etag,
+      p.lastModified.getTime(),
+      c.blob_id,
+      c.blob_size,
+      c.data,
+      partMetaJson(p),
+    );
+    return old;
+  }
+
+  private abortUpload(uploadId: string): PartRecord[] | undefined {
+    if (this.s.uploadExists.get(uploadId) === undefined) return undefined;
+    const parts = this.reader.getParts(uploadId);
+    this.s.deleteUpload.run(uploadId); // parts go with it (ON DELETE CASCADE)
+    return parts;
+  }
+
+  private completeUpload(
+    uploadId: string,
+    object: ObjectRecord,
+  ): { replaced: ObjectRecord | undefined; unusedParts: PartRecord[] } {
+    if (this.s.uploadExists.get(uploadId) === undefined) {
+      throw new MetaStoreError('STRONGBOX_UPLOAD_MISSING', `upload ${uploadId} does not exist`);
+    }
+    const parts = this.reader.getParts(uploadId);
+    const usedFiles = new Set<string>();
+    const usedNumbers = new Set<number>();
+    for (const seg of object.segments) {
+      if (seg.blob.kind === 'file') usedFiles.add(seg.blob.id);
+      else if (seg.partNumber !== undefined) usedNumbers.add(seg.partNumber);
+    }
+    const unusedParts = parts.filter((p) =>
+      p.blob.kind === 'file' ? !usedFiles.has(p.blob.id) : !usedNumbers.has(p.partNumber),
+    );
+    this.s.deleteUpload.run(uploadId);
+    const replaced = this.putObject(object);
+    return { replaced, unusedParts };
+  }
+}
+
+function failure(err: unknown): OpResult {
+  if (err instanceof MetaStoreError) return { ok: false, code: err.code, message: err.message };
+  const message = err instanceof Error ? err.message : String(err);
+  return { ok: false, code: 'STRONGBOX_META_IO', message: `metadata write failed: ${message}` };
+}

@@ -1,0 +1,382 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import type { BlobSegment } from '../blob/types.js';
+import { META_DB_FILE, openDatabase } from './sqlite-schema.js';
+import { Reader, asBuffer, type UserRow } from './sqlite-records.js';
+import { BatchWriter, type OpResult, type WriteOp } from './sqlite-writer.js';
+import type { WorkerData, WorkerRequest } from './sqlite-worker.js';
+import {
+  MetaStoreError,
+  type BucketRecord,
+  type ListObjectsQuery,
+  type ListUploadsQuery,
+  type MetaStore,
+  type MetaStoreErrorCode,
+  type ObjectRecord,
+  type ObjectSummary,
+  type PartRecord,
+  type UploadRecord,
+  type UserRecord,
+} from './types.js';
+
+export interface SqliteMetaStoreOptions {
+  /**
+   * Where batches commit. `thread` (default): a worker thread with its own connection, so the
+   * fsync of a commit never blocks the event loop and the next batch collects meanwhile.
+   * `inline`: on the main connection (short-lived tools such as the CLI; no thread to start).
+   */
+  readonly writer?: 'thread' | 'inline';
+  /** Most ops in one transaction. */
+  readonly maxBatch?: number;
+}
+
+const DEFAULT_MAX_BATCH = 512;
+const META_CODES: ReadonlySet<string> = new Set<MetaStoreErrorCode>([
+  'STRONGBOX_BUCKET_EXISTS',
+  'STRONGBOX_BUCKET_NOT_EMPTY',
+  'STRONGBOX_USER_EXISTS',
+  'STRONGBOX_UPLOAD_MISSING',
+  'STRONGBOX_BUCKET_MISSING',
+  'STRONGBOX_META_IO',
+]);
+
+interface Pending {
+  readonly op: WriteOp;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: MetaStoreError) => void;
+}
+
+/** Runs one batch in one transaction and reports each op's result. */
+interface BatchExecutor {
+  run(ops: readonly WriteOp[]): Promise<OpResult[]>;
+  close(): Promise<void>;
+}
+
+class InlineExecutor implements BatchExecutor {
+  private readonly writer: BatchWriter;
+  constructor(db: Database.Database) {
+    this.writer = new BatchWriter(db);
+  }
+  run(ops: readonly WriteOp[]): Promise<OpResult[]> {
+    return Promise.resolve(this.writer.applyBatch(ops));
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+class ThreadExecutor implements BatchExecutor {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<
+    number,
+    { resolve: (r: OpResult[]) => void; reject: (e: Error) => void }
+  >();
+  private nextId = 1;
+  private failed: Error | undefined;
+  private readonly exited: Promise<void>;
+
+  constructor(path: string) {
+    const data: WorkerData = { path };
+    this.worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: data });
+    this.worker.unref();
+    this.worker.on('message', (msg: { id: number; results: OpResult[] }) => {
+      const w = this.waiting.get(msg.id);
+      this.waiting.delete(msg.id);
+      if (this.waiting.size === 0) this.worker.unref();
+      w?.resolve(msg.results);
+    });
+    this.worker.on('error', (err) => this.fail(err));
+    this.exited = new Promise((resolve) => {
+      this.worker.once('exit', () => {
+        this.fail(new Error('metadata writer thread exited'));
+        resolve();
+      });
+    });
+  }
+
+  private fail(err: Error): void {
+    this.failed ??= err;
+    for (const w of this.waiting.values()) w.reject(err);
+    this.waiting.clear();
+  }
+
+  run(ops: readonly WriteOp[]): Promise<OpResult[]> {
+    if (this.failed !== undefined) return Promise.reject(this.failed);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.ref();
+      const msg: WorkerRequest = { type: 'batch', id, ops };
+      this.worker.postMessage(msg);
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.failed === undefined) {
+      const msg: WorkerRequest = { type: 'close' };
+      this.worker.postMessage(msg);
+    }
+    return this.exited;
+  }
+}
+
+/** Structured clone turns Buffers into plain Uint8Arrays: make inline data Buffers again. */
+function fixBlob(blob: BlobSegment): BlobSegment {
+  return blob.kind === 'inline' ? { kind: 'inline', data: asBuffer(blob.data) } : blob;
+}
+function fixObject(o: ObjectRecord | undefined): ObjectRecord | undefined {
+  if (o === undefined) return undefined;
+  return { ...o, segments: o.segments.map((s) => ({ ...s, blob: fixBlob(s.blob) })) };
+}
+function fixPart(p: PartRecord): PartRecord {
+  return { ...p, blob: fixBlob(p.blob) };
+}
+
+/** The SQLite metadata store: synchronous reads, group-committed writes. */
+export class SqliteMetaStore implements MetaStore {
+  private readonly reader: Reader;
+  private readonly executor: BatchExecutor;
+  private readonly maxBatch: number;
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private inFlight = false;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private readonly s;
+
+  /** @internal use openSqliteMetaStore */
+  constructor(
+    private readonly db: Database.Database,
+    path: string,
+    opts: SqliteMetaStoreOptions,
+  ) {
+    this.reader = new Reader(db);
+    this.maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.executor =
+      (opts.writer ?? 'thread') === 'thread' ? new ThreadExecutor(path) : new InlineExecutor(db);
+    this.s = {
+      insertUser: db.prepare(
+        `INSERT INTO users (name, access_key_id, secret_access_key, is_root, created_at)
+         VALUES (@name, @access_key_id, @secret_access_key, @is_root, @created_at)`,
+      ),
+      upsertUser: db.prepare(
+        `INSERT INTO users (name, access_key_id, secret_access_key, is_root, created_at)
+         VALUES (@name, @access_key_id, @secret_access_key, @is_root, @created_at)
+         ON CONFLICT (name) DO UPDATE SET access_key_id = excluded.access_key_id,
+           secret_access_key = excluded.secret_access_key, is_root = excluded.is_root`,
+      ),
+      removeUser: db.prepare('DELETE FROM users WHERE name = ?'),
+    };
+  }
+
+  // ---- users (synchronous: rare, and used by the CLI) ----
+
+  getUserByAccessKey(accessKeyId: string): UserRecord | undefined {
+    return this.reader.getUserByAccessKey(accessKeyId);
+  }
+  getUser(name: string): UserRecord | undefined {
+    return this.reader.getUser(name);
+  }
+  listUsers(): UserRecord[] {
+    return this.reader.listUsers();
+  }
+  addUser(user: UserRecord): void {
+    this.writeUser(this.s.insertUser, user);
+  }
+  upsertUser(user: UserRecord): void {
+    this.writeUser(this.s.upsertUser, user);
+  }
+  removeUser(name: string): boolean {
+    return this.s.removeUser.run(name).changes > 0;
+  }
+
+  private writeUser(stmt: Database.Statement, user: UserRecord): void {
+    const row: UserRow = {
+      name: user.name,
+      access_key_id: user.accessKeyId,
+      secret_access_key: user.secretAccessKey,
+      is_root: user.isRoot ? 1 : 0,
+      created_at: user.createdAt.getTime(),
+    };
+    try {
+      stmt.run(row);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        // Never echo the secret; the name and access key are not secret.
+        throw new MetaStoreError(
+          'STRONGBOX_USER_EXISTS',
+          `user ${user.name} or access key ${user.accessKeyId} exists`,
+        );
+      }
+      throw new MetaStoreError('STRONGBOX_META_IO', 'user write failed', { cause: err });
+    }
+  }
+
+  // ---- buckets ----
+
+  getBucket(name: string): BucketRecord | undefined {
+    return this.reader.getBucket(name);
+  }
+  listBuckets(owner?: string): BucketRecord[] {
+    return this.reader.listBuckets(owner);
+  }
+  createBucket(bucket: BucketRecord): Promise<void> {
+    return this.enqueue<void>({ op: 'createBucket', bucket });
+  }
+  deleteBucket(name: string): Promise<boolean> {
+    return this.enqueue<boolean>({ op: 'deleteBucket', name });
+  }
+
+  // ---- objects ----
+
+  getObject(bucket: string, key: string): ObjectRecord | undefined {
+    return this.reader.getObject(bucket, key);
+  }
+  async putObject(object: ObjectRecord): Promise<ObjectRecord | undefined> {
+    return fixObject(await this.enqueue<ObjectRecord | undefined>({ op: 'putObject', object }));
+  }
+  async deleteObject(bucket: string, key: string): Promise<ObjectRecord | undefined> {
+    return fixObject(
+      await this.enqueue<ObjectRecord | undefined>({ op: 'deleteObject', bucket, key }),
+    );
+  }
+  listObjects(bucket: string, query: ListObjectsQuery): ObjectSummary[] {
+    return this.reader.listObjects(bucket, query);
+  }
+  countObjects(bucket: string): number {
+    return this.reader.countObjects(bucket);
+  }
+
+  // ---- multipart uploads ----
+
+  createUpload(upload: UploadRecord): Promise<void> {
+    return this.enqueue<void>({ op: 'createUpload', upload });
+  }
+  getUpload(uploadId: string): UploadRecord | undefined {
+    return this.reader.getUpload(uploadId);
+  }
+  listUploads(bucket: string, query: ListUploadsQuery): UploadRecord[] {
+    return this.reader.listUploads(bucket, query);
+  }
+  async putPart(part: PartRecord): Promise<PartRecord | undefined> {
+    const old = await this.enqueue<PartRecord | undefined>({ op: 'putPart', part });
+    return old && fixPart(old);
+  }
+  getParts(uploadId: string): PartRecord[] {
+    return this.reader.getParts(uploadId);
+  }
+  listParts(uploadId: string, afterPartNumber: number, limit: number): PartRecord[] {
+    return this.reader.listParts(uploadId, afterPartNumber, limit);
+  }
+  async abortUpload(uploadId: string): Promise<PartRecord[] | undefined> {
+    const parts = await this.enqueue<PartRecord[] | undefined>({ op: 'abortUpload', uploadId });
+    return parts?.map(fixPart);
+  }
+  async completeUpload(
+    uploadId: string,
+    object: ObjectRecord,
+  ): Promise<{ replaced: ObjectRecord | undefined; unusedParts: PartRecord[] }> {
+    const r = await this.enqueue<{ replaced: ObjectRecord | undefined; unusedParts: PartRecord[] }>(
+      { op: 'completeUpload', uploadId, object },
+    );
+    return { replaced: fixObject(r.replaced), unusedParts: r.unusedParts.map(fixPart) };
+  }
+
+  referencedBlobIds(): Set<string> {
+    return this.reader.referencedBlobIds();
+  }
+
+  /**
+   * Stop accepting writes and close. Writes already queued still commit; the writer thread
+   * finishes in the background (use closeAsync to wait for it).
+   */
+  close(): void {
+    void this.closeAsync();
+  }
+
+  /** Close, resolving once every queued write has settled and the writer thread is gone. */
+  closeAsync(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    while (this.inFlight || this.queue.length > 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.flush();
+    }
+    await this.executor.close();
+    this.db.close();
+  }
+
+  // ---- group commit ----
+
+  private enqueue<T>(op: WriteOp): Promise<T> {
+    if (this.closed) {
+      return Promise.reject(new MetaStoreError('STRONGBOX_META_IO', 'metadata store is closed'));
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Send the queued ops as one batch; the next batch collects while this one commits. */
+  private flush(): void {
+    if (this.inFlight || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.maxBatch);
+    this.inFlight = true;
+    this.executor.run(batch.map((p) => p.op)).then(
+      (results) => {
+        batch.forEach((p, i) => {
+          const r = results[i];
+          if (r === undefined) p.reject(new MetaStoreError('STRONGBOX_META_IO', 'no result'));
+          else if (r.ok) p.resolve(r.value);
+          else p.reject(new MetaStoreError(toCode(r.code), r.message));
+        });
+        this.afterBatch();
+      },
+      (err: unknown) => {
+        for (const p of batch) {
+          p.reject(new MetaStoreError('STRONGBOX_META_IO', 'metadata write failed', { cause: err }));
+        }
+        this.afterBatch();
+      },
+    );
+  }
+
+  private afterBatch(): void {
+    this.inFlight = false;
+    if (this.queue.length > 0) this.schedule();
+  }
+}
+
+const toCode = (code: string): MetaStoreErrorCode =>
+  META_CODES.has(code) ? (code as MetaStoreErrorCode) : 'STRONGBOX_META_IO';
+
+/**
+ * Open (creating if needed, mode 0600) `dir/meta.db`. The directory must exist.
+ * Several processes may open the same database (the CLI while the server runs).
+ */
+export function openSqliteMetaStore(dir: string, opts: SqliteMetaStoreOptions = {}): SqliteMetaStore {
+  const path = join(dir, META_DB_FILE);
+  const db = openDatabase(path, true);
+  try {
+    return new SqliteMetaStore(db, path, opts);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}

@@ -1,0 +1,44 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { openFsBlobStore, type FsBlobStore, type FsBlobStoreOptions } from './blob/fs.js';
+import { openSqliteMetaStore, type SqliteMetaStore, type SqliteMetaStoreOptions } from './meta/sqlite.js';
+
+/** Where the blob store lives inside the data directory (meta.db sits in the data dir itself). */
+export const BLOB_SUBDIR = 'data';
+
+export interface Stores {
+  readonly meta: SqliteMetaStore;
+  readonly blobs: FsBlobStore;
+  /** Files the start-up scrub removed (interrupted writes, unreferenced blobs). */
+  readonly scrubbed: number;
+}
+
+export interface OpenStoresOptions {
+  readonly meta?: SqliteMetaStoreOptions;
+  readonly blobs?: FsBlobStoreOptions;
+}
+
+/**
+ * Open the embedded stores under `dataDir` (created with mode 0700): `meta.db` and
+ * `data/{blobs,tmp}`. Before returning, removes temporary files and blobs that no metadata
+ * references, which is only safe because nothing writes yet.
+ */
+export async function openStores(dataDir: string, opts: OpenStoresOptions = {}): Promise<Stores> {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const meta = openSqliteMetaStore(dataDir, opts.meta);
+  try {
+    const blobs = openFsBlobStore(join(dataDir, BLOB_SUBDIR), opts.blobs);
+    const referenced = meta.referencedBlobIds();
+    const scrubbed = await blobs.scrub((id) => referenced.has(id));
+    return { meta, blobs, scrubbed };
+  } catch (err) {
+    await meta.closeAsync();
+    throw err;
+  }
+}
+
+/** Close both stores, waiting for queued metadata writes and directory syncs. */
+export async function closeStores(stores: Pick<Stores, 'meta' | 'blobs'>): Promise<void> {
+  await stores.blobs.close();
+  await stores.meta.closeAsync();
+}

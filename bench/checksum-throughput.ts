@@ -3,6 +3,7 @@
  * pool, plus each hash alone. Run: npm run build && node dist/bench/checksum-throughput.js
  */
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Payload } from '../src/auth/types.js';
@@ -32,14 +33,16 @@ async function runCheckBody(inlineLimit: number): Promise<string> {
   const payload: Payload = { body, mode: 'unsigned', length: TOTAL, declaredTrailers: [], trailers: new Map() };
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
   const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
   const t = process.hrtime.bigint();
   const check = checkBody({}, payload, { md5: true, defaultAlgorithm: 'CRC64NVME', inlineLimit });
   await pipeline(body, check.stream, sink);
   await check.result();
   const dt = process.hrtime.bigint() - t;
   const cpu = process.cpuUsage(cpu0);
-  const mainMs = (cpu.user + cpu.system) / 1000; // process-wide, includes workers
-  return `${mibps(TOTAL, dt)} MiB/s (wall ${(Number(dt) / 1e6).toFixed(0)} ms, process CPU ${mainMs.toFixed(0)} ms)`;
+  const elu = performance.eventLoopUtilization(elu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000; // process-wide, includes workers
+  return `${mibps(TOTAL, dt)} MiB/s (wall ${(Number(dt) / 1e6).toFixed(0)} ms, event loop busy ${elu.active.toFixed(0)} ms, process CPU ${cpuMs.toFixed(0)} ms)`;
 }
 
 function runHash(name: HashName): string {

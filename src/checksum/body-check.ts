@@ -92,6 +92,11 @@ class HashingStream extends Transform {
     }
   }
 
+  /** Bytes handed to workers and not yet hashed (bounded by MAX_IN_FLIGHT). @internal */
+  get pendingHashBytes(): number {
+    return this.remote?.pendingBytes ?? 0;
+  }
+
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.size += chunk.length;
     this.push(chunk);

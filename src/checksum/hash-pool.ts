@@ -77,10 +77,10 @@ class PoolWorker {
     this.worker.postMessage(m);
   }
 
-  add(id: number, handlers: TaskHandlers, cost: number): void {
+  /** Registers a task; its cost is added to `load` by the caller as names are assigned. */
+  add(id: number, handlers: TaskHandlers): void {
     if (this.tasks.size === 0) this.worker.ref(); // keep the process alive while work is pending
     this.tasks.set(id, handlers);
-    this.load += cost;
   }
 
   remove(id: number, cost: number): void {
@@ -156,6 +156,7 @@ export class RemoteHash {
   private finish: { resolve: (d: Map<HashName, Buffer>) => void; reject: (e: Error) => void } | undefined;
 
   constructor(names: readonly HashName[]) {
+    // Heaviest first, each on the least loaded worker this stream does not use yet.
     const byCost = [...names].sort((a, b) => COST[b] - COST[a]);
     const used = new Set<PoolWorker>();
     for (const name of byCost) {
@@ -164,17 +165,14 @@ export class RemoteHash {
       if (task === undefined) {
         task = { id: nextId++, worker, names: [], cost: 0 };
         this.tasks.push(task);
+        worker.add(task.id, this.handlers(task));
       }
       used.add(worker);
       task.names.push(name);
       task.cost += COST[name];
-      worker.load += COST[name]; // so the next name sees it; add() below counts it for good
+      worker.load += COST[name];
     }
-    for (const task of this.tasks) {
-      task.worker.load -= task.cost;
-      task.worker.add(task.id, this.handlers(task), task.cost);
-      task.worker.post({ t: 'start', id: task.id, names: task.names });
-    }
+    for (const task of this.tasks) task.worker.post({ t: 'start', id: task.id, names: task.names });
   }
 
   /** Bytes posted to workers and not yet hashed by all of them. */
@@ -209,12 +207,12 @@ export class RemoteHash {
 
   /** Posts the rest and resolves with one digest per name. */
   end(): Promise<Map<HashName, Buffer>> {
-    if (this.closed) return Promise.reject(new Error('RemoteHash: end after end or abort'));
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('RemoteHash: end after end'));
     if (this.fill > 0) this.flushSlab();
     else if (this.slab !== undefined) releaseSlab(this.slab);
     this.slab = this.bytes = undefined;
     this.closed = true;
-    if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.finish = { resolve, reject };
       this.pendingDone = this.tasks.length;

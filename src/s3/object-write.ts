@@ -42,7 +42,7 @@ export async function storeBody<T>(
 }
 
 // pipeline()'s typings have no overload for a variable number of stages.
-const runPipeline = pipeline as unknown as (...streams: NodeJS.ReadableStream[] | NodeJS.WritableStream[]) => Promise<void>;
+const runPipeline = pipeline as unknown as (...streams: (NodeJS.ReadableStream | NodeJS.WritableStream)[]) => Promise<void>;
 
 /** Commits an object record and reclaims the blobs of the version it replaced. */
 export async function commitObject(ctx: RequestContext, rec: ObjectRecord): Promise<void> {

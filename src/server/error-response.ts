@@ -25,5 +25,5 @@ export function renderError(error: S3Error, reqId: string, hostId: string, resou
   if (resource !== undefined && !('Resource' in body)) body.Resource = resource;
   body.RequestId = reqId;
   body.HostId = hostId;
-  return renderXml('Error', body, undefined);
+  return renderXml('Error', body, null);
 }

@@ -39,9 +39,10 @@ function renderValue(name: string, value: XmlValue, out: string[]): void {
 }
 
 /** Renders `<?xml …?><root xmlns=…>…</root>`. */
-export function renderXml(root: string, body: XmlNode, namespace: string | undefined = S3_XMLNS): string {
+/** `namespace` null renders no xmlns (the <Error> document). */
+export function renderXml(root: string, body: XmlNode, namespace: string | null = S3_XMLNS): string {
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n'];
-  out.push(namespace === undefined ? `<${root}>` : `<${root} xmlns="${namespace}">`);
+  out.push(namespace === null ? `<${root}>` : `<${root} xmlns="${namespace}">`);
   for (const [child, v] of Object.entries(body)) renderValue(child, v, out);
   out.push(`</${root}>`);
   return out.join('');

@@ -16,6 +16,12 @@ export interface Stores {
 export interface OpenStoresOptions {
   readonly meta?: SqliteMetaStoreOptions;
   readonly blobs?: FsBlobStoreOptions;
+  /**
+   * Run the start-up scrub (default true). Tools that open the stores while a server may be
+   * running (`strongbox user …`) must pass false: the scrub would delete the server's
+   * in-flight writes.
+   */
+  readonly scrub?: boolean;
 }
 
 /**
@@ -28,8 +34,11 @@ export async function openStores(dataDir: string, opts: OpenStoresOptions = {}):
   const meta = openSqliteMetaStore(dataDir, opts.meta);
   try {
     const blobs = openFsBlobStore(join(dataDir, BLOB_SUBDIR), opts.blobs);
-    const referenced = meta.referencedBlobIds();
-    const scrubbed = await blobs.scrub((id) => referenced.has(id));
+    let scrubbed = 0;
+    if (opts.scrub ?? true) {
+      const referenced = meta.referencedBlobIds();
+      scrubbed = await blobs.scrub((id) => referenced.has(id));
+    }
     return { meta, blobs, scrubbed };
   } catch (err) {
     await meta.closeAsync();

@@ -28,6 +28,8 @@ const ID_RE = /^[0-9a-f]{32}$/;
 export interface FsBlobStoreOptions {
   /** Bodies of at most this many bytes are returned inline (no file I/O). */
   readonly inlineMax?: number;
+  /** Coalesce incoming chunks into file writes of at least this many bytes (default 1 MiB). */
+  readonly writeCoalesce?: number;
 }
 
 const isErrno = (err: unknown, code: string): boolean =>
@@ -108,9 +110,10 @@ class FsBlobWriter extends Writable implements BlobWriter {
   constructor(
     private readonly store: FsBlobStore,
     private readonly inlineMax: number,
+    private readonly coalesce: number,
     sizeHint: number | undefined,
   ) {
-    super({ highWaterMark: WRITE_COALESCE });
+    super({ highWaterMark: coalesce });
     if (sizeHint !== undefined && sizeHint > inlineMax) this.state = 'file';
   }
 
@@ -123,7 +126,7 @@ class FsBlobWriter extends Writable implements BlobWriter {
     this.buffered.push(chunk);
     this.bufferedBytes += chunk.length;
     if (this.state === 'buffering' && this.bufferedBytes <= this.inlineMax) return cb();
-    if (this.bufferedBytes < WRITE_COALESCE) {
+    if (this.bufferedBytes < this.coalesce) {
       if (this.state === 'buffering') {
         this.state = 'file';
         this.track(this.openTmp()).then(() => cb(), cb);
@@ -349,6 +352,7 @@ class FileRangeReader extends Readable {
  */
 export class FsBlobStore implements BlobStore {
   readonly inlineMax: number;
+  readonly writeCoalesce: number;
   private readonly blobsDir: string;
   private readonly tmpDir: string;
   private readonly dirs = new DirSyncer();
@@ -358,6 +362,7 @@ export class FsBlobStore implements BlobStore {
   /** @internal use openFsBlobStore */
   constructor(readonly dir: string, opts: FsBlobStoreOptions) {
     this.inlineMax = opts.inlineMax ?? DEFAULT_INLINE_MAX;
+    this.writeCoalesce = opts.writeCoalesce ?? WRITE_COALESCE;
     this.blobsDir = join(dir, BLOBS);
     this.tmpDir = join(dir, TMP);
     fs.mkdirSync(this.blobsDir, { recursive: true, mode: 0o700 });
@@ -365,7 +370,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   createWriter(sizeHint?: number): BlobWriter {
-    return new FsBlobWriter(this, this.inlineMax, sizeHint);
+    return new FsBlobWriter(this, this.inlineMax, this.writeCoalesce, sizeHint);
   }
 
   read(segment: BlobSegment, start: number, end: number): Readable {

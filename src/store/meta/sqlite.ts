@@ -114,6 +114,7 @@ class ThreadExecutor implements BatchExecutor {
 
   close(): Promise<void> {
     if (this.failed === undefined) {
+      this.worker.ref(); // until it has exited
       const msg: WorkerRequest = { type: 'close' };
       this.worker.postMessage(msg);
     }

@@ -1,0 +1,195 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { pipeline, type Readable, type Transform } from 'node:stream';
+import {
+  invalidArgument,
+  invalidRequest,
+  missingContentLength,
+  notImplemented,
+  unsupportedTrailer,
+} from '../server/s3-error.js';
+import { AwsChunkedDecoder } from './aws-chunked.js';
+import { headerString } from './canonical-headers.js';
+import { decodeQuery, splitQuery } from './canonical-query.js';
+import {
+  ALGORITHM,
+  ALGORITHM_V4A,
+  DEFAULT_SERVICES,
+  EMPTY_SHA256,
+  H_AUTHORIZATION,
+  H_CONTENT_LENGTH,
+  H_CONTENT_SHA256,
+  H_DECODED_LENGTH,
+  H_TRAILER,
+  H_TRANSFER_ENCODING,
+  Q_V2_ACCESS_KEY,
+  Q_V2_SIGNATURE,
+  STREAMING_UNSIGNED_TRAILER,
+  SUPPORTED_TRAILERS,
+} from './constants.js';
+import { PayloadHashVerifier } from './payload-hash.js';
+import { isStreaming } from './payload-mode.js';
+import { SigningKeyCache } from './signing-key.js';
+import type { Payload, PayloadMode, SecretLookup, VerifiedRequest } from './types.js';
+import { verifyHeaderAuth, type HeaderAuthOptions, type VerifiedSignature } from './verify-header.js';
+import { isPresigned, verifyPresigned } from './verify-presigned.js';
+
+export interface AuthInput {
+  method: string;
+  /** The path exactly as received, percent-encoded, no query. */
+  rawPath: string;
+  /** The query string as received, without '?'. */
+  rawQuery: string;
+  headers: IncomingHttpHeaders;
+  /**
+   * node's `req.rawHeaders`, optional. With it, repeated headers are canonicalised exactly
+   * (values joined by ","), as node's merged `headers` joins them with ", ".
+   */
+  rawHeaders?: readonly string[];
+}
+
+export interface AuthOptions {
+  lookup: SecretLookup;
+  now: () => Date;
+  /** Services accepted in the credential scope; default ['s3']. */
+  services?: readonly string[];
+  /** Signing-key cache; default one shared per process. */
+  keyCache?: SigningKeyCache;
+}
+
+const SIGV2_UNSUPPORTED = 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.';
+
+const sharedKeyCache = new SigningKeyCache();
+
+/**
+ * Authenticates a request (presigned query first, then the Authorization header, else
+ * anonymous) and wraps its body so that framing is removed and every signature and hash is
+ * checked while it streams. Synchronous problems throw an S3Error; body problems make
+ * `payload.body` emit one.
+ */
+export function verifyRequest(input: AuthInput, body: Readable, opts: AuthOptions): VerifiedRequest {
+  const query = splitQuery(input.rawQuery);
+  const params = decodeQuery(query);
+  const authOpts: HeaderAuthOptions = {
+    lookup: opts.lookup,
+    now: opts.now,
+    services: opts.services ?? DEFAULT_SERVICES,
+    keys: opts.keyCache ?? sharedKeyCache,
+  };
+  const rawHeaders = input.rawHeaders;
+
+  let verified: VerifiedSignature | undefined;
+  // Presigned first: a browser may add an unrelated Authorization header.
+  if (isPresigned(params)) {
+    verified = verifyPresigned({ method: input.method, rawPath: input.rawPath, query, params, headers: input.headers, rawHeaders }, authOpts);
+  } else {
+    const authorization = headerString(input.headers, H_AUTHORIZATION)?.trim() ?? '';
+    if (authorization !== '') {
+      const scheme = authorization.split(' ', 1)[0] ?? '';
+      if (scheme === ALGORITHM) {
+        verified = verifyHeaderAuth(
+          { method: input.method, rawPath: input.rawPath, query, headers: input.headers, rawHeaders, authorization },
+          authOpts,
+        );
+      } else if (scheme === 'AWS') {
+        throw invalidRequest(SIGV2_UNSUPPORTED);
+      } else if (scheme === ALGORITHM_V4A) {
+        throw notImplemented('Signature Version 4A is not implemented');
+      } else {
+        throw invalidArgument('Unsupported Authorization Type', 'Authorization', scheme);
+      }
+    } else if (params.has(Q_V2_ACCESS_KEY) && params.has(Q_V2_SIGNATURE)) {
+      throw invalidRequest(SIGV2_UNSUPPORTED);
+    }
+  }
+
+  if (verified === undefined) return { accessKeyId: undefined, payload: anonymousPayload(input.headers, body) };
+  return { accessKeyId: verified.accessKeyId, payload: signedPayload(verified, input.headers, body) };
+}
+
+function parseLength(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,16}$/.test(value.trim())) throw invalidArgument(`Invalid ${name}`, name, value);
+  return Number(value.trim());
+}
+
+function isChunkedTransfer(headers: IncomingHttpHeaders): boolean {
+  return /(^|,)\s*chunked\s*$/i.test(headerString(headers, H_TRANSFER_ENCODING) ?? '');
+}
+
+/** x-amz-trailer names, lower case; only the flexible-checksum trailers are allowed. */
+function declaredTrailers(headers: IncomingHttpHeaders): string[] {
+  const raw = headerString(headers, H_TRAILER);
+  if (raw === undefined) return [];
+  const names = raw.split(',').map((n) => n.trim().toLowerCase()).filter((n) => n !== '');
+  for (const n of names) if (!SUPPORTED_TRAILERS.has(n)) throw unsupportedTrailer();
+  return names;
+}
+
+/** Pipes `body` into `t`; a failure on either side destroys both, so it surfaces on `t`. */
+function wrap(body: Readable, t: Transform): Readable {
+  pipeline(body, t, () => {
+    // Errors are delivered to whoever consumes `t`: pipeline destroys `t` with them.
+  });
+  return t;
+}
+
+function signedPayload(v: VerifiedSignature, headers: IncomingHttpHeaders, body: Readable): Payload {
+  return buildPayload(v.mode, v.contentSha256, v, headers, body);
+}
+
+function anonymousPayload(headers: IncomingHttpHeaders, body: Readable): Payload {
+  // Anonymous bodies pass through raw, except that an unsigned aws-chunked body (which needs
+  // no key) is still decoded so that its framing never ends up in an object.
+  const sha = headerString(headers, H_CONTENT_SHA256);
+  if (sha === STREAMING_UNSIGNED_TRAILER) return buildPayload('streaming-unsigned-trailer', sha, undefined, headers, body);
+  return buildPayload('unsigned', sha ?? '', undefined, headers, body);
+}
+
+function buildPayload(
+  mode: PayloadMode,
+  contentSha256: string,
+  signing: VerifiedSignature | undefined,
+  headers: IncomingHttpHeaders,
+  body: Readable,
+): Payload {
+  const declared = declaredTrailers(headers);
+  const trailers = new Map<string, string>();
+  const contentLength = parseLength(headerString(headers, H_CONTENT_LENGTH), 'Content-Length');
+  const chunked = isChunkedTransfer(headers);
+
+  if (isStreaming(mode)) {
+    if (contentLength === undefined && !chunked) throw missingContentLength();
+    const decodedLength = parseLength(headerString(headers, H_DECODED_LENGTH), H_DECODED_LENGTH);
+    const signed = mode === 'streaming-signed' || mode === 'streaming-signed-trailer';
+    const decoder = new AwsChunkedDecoder({
+      signing:
+        signed && signing !== undefined
+          ? {
+              accessKeyId: signing.accessKeyId,
+              signingKey: signing.signingKey,
+              amzDate: signing.amzDate,
+              scope: signing.scope,
+              seedSignature: signing.signature,
+            }
+          : undefined,
+      trailer: mode !== 'streaming-signed',
+      decodedLength,
+      trailers,
+    });
+    return { body: wrap(body, decoder), mode, length: decodedLength, declaredTrailers: declared, trailers };
+  }
+
+  if (mode === 'sha256') {
+    // An empty body needs no hashing: nothing to verify if the hash is the empty hash.
+    const empty = contentLength === 0 || (contentLength === undefined && !chunked);
+    const passThrough = empty && contentSha256 === EMPTY_SHA256;
+    return {
+      body: passThrough ? body : wrap(body, new PayloadHashVerifier(contentSha256, contentLength)),
+      mode,
+      length: contentLength,
+      declaredTrailers: declared,
+      trailers,
+    };
+  }
+  return { body, mode, length: contentLength, declaredTrailers: declared, trailers };
+}

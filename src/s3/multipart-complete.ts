@@ -1,0 +1,223 @@
+/**
+ * CompleteMultipartUpload: checks the part list, computes the multipart ETag and checksum
+ * and commits the object as one segment per part (no data is copied).
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ObjectContext, S3Response } from '../server/context.js';
+import type { ObjectRecord, PartRecord, UploadRecord } from '../store/meta/types.js';
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type StoredChecksum } from '../checksum/types.js';
+import { checksumHeaderName } from '../checksum/request-checksum.js';
+import { CHECKSUM_XML_ELEMENT, checksumHeaders, checksumXmlFields } from '../checksum/response-headers.js';
+import { encryptionForPart, encryptionResponseHeaders } from '../crypto/encryption.js';
+import { parseXml, readSmallBody, renderXml, xmlText } from '../server/xml.js';
+import {
+  S3Error,
+  badDigestChecksum,
+  entityTooLarge,
+  entityTooSmall,
+  invalidPart,
+  invalidPartOrder,
+  malformedXml,
+} from '../server/s3-error.js';
+import { header } from './headers.js';
+import { evaluateWriteConditions } from './conditions.js';
+import { MAX_OBJECT_SIZE, reclaim } from './object-write.js';
+import { urlEncodeKey } from './list-page.js';
+import {
+  CHECKSUM_TYPE_HEADER,
+  checksumModeMismatch,
+  checksumTypeMismatch,
+  missingPartChecksum,
+  multipartEtag,
+  objectChecksum,
+} from './multipart-checksum.js';
+import {
+  MAX_PART_NUMBER,
+  MIN_PART_SIZE,
+  XML_HEADERS,
+  isCustomerKeyed,
+  partSegment,
+  reclaimParts,
+  requireUpload,
+  translateRace,
+} from './multipart-common.js';
+
+/** One `<Part>` of the request document. */
+export interface RequestedPart {
+  readonly partNumber: number;
+  /** Without quotes. */
+  readonly etag: string;
+  readonly checksums: ReadonlyMap<ChecksumAlgorithm, string>;
+}
+
+const unquote = (etag: string): string => etag.trim().replace(/^"(.*)"$/, '$1');
+
+/**
+ * Parses a CompleteMultipartUpload document. Anything that is not a list of parts with
+ * numbers and ETags is MalformedXML, as is an empty list. @internal
+ */
+export function parseCompleteRequest(doc: Buffer | string): RequestedPart[] {
+  const root = parseXml(doc).CompleteMultipartUpload;
+  if (root === undefined || root === null || typeof root !== 'object') throw malformedXml();
+  const raw = (root as Record<string, unknown>).Part;
+  if (!Array.isArray(raw) || raw.length === 0) throw malformedXml();
+  return raw.map((node: unknown) => {
+    try {
+      const num = xmlText(node, 'PartNumber')?.trim() ?? '';
+      const etag = xmlText(node, 'ETag');
+      if (!/^\d+$/.test(num) || etag === undefined) throw malformedXml();
+      const checksums = new Map<ChecksumAlgorithm, string>();
+      for (const alg of CHECKSUM_ALGORITHMS) {
+        const v = xmlText(node, CHECKSUM_XML_ELEMENT[alg]);
+        if (v !== undefined) checksums.set(alg, v.trim());
+      }
+      return { partNumber: Number(num), etag: unquote(etag), checksums };
+    } catch (err) {
+      throw err instanceof S3Error && err.code !== 'MalformedXML' ? malformedXml() : err;
+    }
+  });
+}
+
+/**
+ * Matches the requested parts with the stored ones: ascending numbers, existing parts with
+ * the same ETag (and checksum), every part but the last at least 5 MiB. @internal
+ */
+export function selectParts(
+  upload: Pick<UploadRecord, 'uploadId' | 'checksumAlgorithm'>,
+  requested: readonly RequestedPart[],
+  stored: readonly PartRecord[],
+): PartRecord[] {
+  const byNumber = new Map(stored.map((p) => [p.partNumber, p]));
+  const alg = upload.checksumAlgorithm;
+  const chosen: PartRecord[] = [];
+  let previous = 0;
+  for (const req of requested) {
+    if (req.partNumber <= previous) throw invalidPartOrder();
+    previous = req.partNumber;
+    const fields = { UploadId: upload.uploadId, PartNumber: req.partNumber, ETag: req.etag };
+    const part = req.partNumber > MAX_PART_NUMBER ? undefined : byNumber.get(req.partNumber);
+    if (part === undefined || unquote(part.etag) !== req.etag) throw invalidPart(fields);
+    if (alg !== undefined && !req.checksums.has(alg)) throw missingPartChecksum(alg, req.partNumber);
+    // A checksum given for the part must be the one it was stored with.
+    for (const [a, value] of req.checksums) {
+      if (part.checksum?.algorithm === a && part.checksum.value !== value) throw invalidPart(fields);
+      if (a === alg && part.checksum?.algorithm !== a) throw invalidPart(fields);
+    }
+    chosen.push(part);
+  }
+  chosen.forEach((part, i) => {
+    if (i < chosen.length - 1 && part.size < MIN_PART_SIZE) {
+      throw entityTooSmall({
+        ProposedSize: part.size,
+        MinSizeAllowed: MIN_PART_SIZE,
+        PartNumber: part.partNumber,
+        ETag: unquote(part.etag),
+      });
+    }
+  });
+  return chosen;
+}
+
+/** The object checksum: the upload's algorithm, or Amazon's automatic full-object CRC64NVME. */
+function completedChecksum(upload: UploadRecord, parts: readonly PartRecord[]): StoredChecksum | undefined {
+  if (upload.checksumAlgorithm !== undefined) {
+    const type = upload.checksumType ?? (upload.checksumAlgorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE');
+    return objectChecksum(upload.checksumAlgorithm, type, parts);
+  }
+  // Only when every part carries one: parts of SSE-C uploads carry none (§9.5).
+  if (isCustomerKeyed(upload.encryption)) return undefined;
+  return objectChecksum('CRC64NVME', 'FULL_OBJECT', parts);
+}
+
+/**
+ * The checksum headers of the Complete request itself: `x-amz-checksum-type` must be the
+ * upload's, and a whole-object `x-amz-checksum-<alg>` must match what the parts combine to.
+ */
+function checkCompleteHeaders(headers: IncomingHttpHeaders, upload: UploadRecord, computed: StoredChecksum | undefined): void {
+  const type = header(headers, CHECKSUM_TYPE_HEADER)?.trim().toUpperCase();
+  if (type !== undefined && type !== '') {
+    const effective = computed?.type ?? upload.checksumType;
+    if (type !== effective) throw checksumModeMismatch(upload.checksumType);
+  }
+  for (const alg of CHECKSUM_ALGORITHMS) {
+    const given = header(headers, checksumHeaderName(alg))?.trim();
+    if (given === undefined) continue;
+    if (upload.checksumAlgorithm !== undefined && alg !== upload.checksumAlgorithm) {
+      throw checksumTypeMismatch(upload.checksumAlgorithm, alg);
+    }
+    if (computed === undefined || computed.algorithm !== alg) continue;
+    // Composite values may be sent with or without their `-N` suffix.
+    const bare = (v: string) => v.replace(/-\d+$/, '');
+    if (bare(given) !== bare(computed.value)) throw badDigestChecksum(alg.toLowerCase());
+  }
+}
+
+/** The Location of the new object, as the client addressed the bucket. */
+function locationOf(ctx: ObjectContext): string {
+  const host = header(ctx.headers, 'host') ?? `${ctx.config.host}:${ctx.config.port}`;
+  const scheme = ctx.secure ? 'https' : 'http';
+  const domain = ctx.config.domain;
+  const hostname = host.replace(/:\d+$/, '').toLowerCase();
+  const virtual = domain !== undefined && hostname === `${ctx.bucketName}.${domain}`;
+  const path = virtual ? urlEncodeKey(ctx.key) : `${urlEncodeKey(ctx.bucketName)}/${urlEncodeKey(ctx.key)}`;
+  return `${scheme}://${host}/${path}`;
+}
+
+/** CompleteMultipartUpload. */
+export async function completeMultipartUpload(ctx: ObjectContext): Promise<S3Response> {
+  const { headers, stores } = ctx;
+  const upload = requireUpload(ctx);
+  // An SSE-C triple is optional here; when one is sent it must be the upload's key (§2.6).
+  if (Object.keys(headers).some((h) => h.startsWith('x-amz-server-side-encryption-customer-'))) {
+    encryptionForPart(upload.encryption, headers);
+  }
+  const requested = parseCompleteRequest(await readSmallBody(ctx.payload.body));
+  const parts = selectParts(upload, requested, stores.meta.getParts(upload.uploadId));
+  const size = parts.reduce((n, p) => n + p.size, 0);
+  if (size > MAX_OBJECT_SIZE) throw entityTooLarge(size, MAX_OBJECT_SIZE);
+  const checksum = completedChecksum(upload, parts);
+  checkCompleteHeaders(headers, upload, checksum);
+
+  const rec: ObjectRecord = {
+    bucket: ctx.bucketName,
+    key: ctx.key,
+    size,
+    etag: multipartEtag(parts.map((p) => p.etag)),
+    lastModified: ctx.now(),
+    contentHeaders: upload.contentHeaders,
+    userMetadata: upload.userMetadata,
+    ...(checksum === undefined ? {} : { checksum }),
+    partsCount: parts.length,
+    segments: parts.map(partSegment),
+    encryption: upload.encryption,
+    storageClass: upload.storageClass,
+    owner: upload.owner,
+  };
+  // Checked right before the commit, with no await in between (If-None-Match / If-Match).
+  evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
+  let outcome: Awaited<ReturnType<typeof stores.meta.completeUpload>>;
+  try {
+    outcome = await stores.meta.completeUpload(upload.uploadId, rec);
+  } catch (err) {
+    throw translateRace(err, upload.uploadId, ctx.bucketName);
+  }
+  if (outcome.replaced !== undefined) await reclaim(ctx, outcome.replaced.segments);
+  await reclaimParts(ctx, outcome.unusedParts);
+
+  return {
+    status: 200,
+    headers: {
+      ...XML_HEADERS,
+      ...(checksum === undefined ? {} : checksumHeaders(checksum)),
+      ...encryptionResponseHeaders(upload.encryption),
+    },
+    body: renderXml('CompleteMultipartUploadResult', {
+      Location: locationOf(ctx),
+      Bucket: ctx.bucketName,
+      Key: ctx.key,
+      ETag: rec.etag,
+      ...(checksum === undefined ? {} : checksumXmlFields(checksum)),
+    }),
+  };
+}

@@ -6,6 +6,8 @@
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const ALGORITHM_V4A = 'AWS4-ECDSA-P256-SHA256';
+/** Scheme of a Signature V2 Authorization header (`AWS <key>:<signature>`), refused. */
+export const SIGV2_SCHEME = 'AWS';
 export const CHUNK_ALGORITHM = 'AWS4-HMAC-SHA256-PAYLOAD';
 export const TRAILER_ALGORITHM = 'AWS4-HMAC-SHA256-TRAILER';
 export const KEY_TYPE = 'aws4_request';

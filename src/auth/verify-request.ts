@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { pipeline, type Readable, type Transform } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import {
   invalidArgument,
   invalidRequest,
@@ -23,6 +23,7 @@ import {
   H_TRANSFER_ENCODING,
   Q_V2_ACCESS_KEY,
   Q_V2_SIGNATURE,
+  SIGV2_SCHEME,
   STREAMING_UNSIGNED_TRAILER,
   SUPPORTED_TRAILERS,
 } from './constants.js';
@@ -90,7 +91,7 @@ export function verifyRequest(input: AuthInput, body: Readable, opts: AuthOption
           { method: input.method, rawPath: input.rawPath, query, headers: input.headers, rawHeaders, authorization },
           authOpts,
         );
-      } else if (scheme === 'AWS') {
+      } else if (scheme === SIGV2_SCHEME) {
         throw invalidRequest(SIGV2_UNSUPPORTED);
       } else if (scheme === ALGORITHM_V4A) {
         throw notImplemented('Signature Version 4A is not implemented');
@@ -125,11 +126,20 @@ function declaredTrailers(headers: IncomingHttpHeaders): string[] {
   return names;
 }
 
-/** Pipes `body` into `t`; a failure on either side destroys both, so it surfaces on `t`. */
+/**
+ * Feeds `body` into `t`. Not stream.pipeline(): that would destroy the request, and with it
+ * the socket, when a signature check fails, and the client would never see the S3 error.
+ * Source errors are forwarded to `t`; when `t` fails or closes it is only detached, and
+ * the server decides what to do with the rest of the request.
+ */
 function wrap(body: Readable, t: Transform): Readable {
-  pipeline(body, t, () => {
-    // Errors are delivered to whoever consumes `t`: pipeline destroys `t` with them.
-  });
+  // The error stays on `t` (t.errored) and reaches every consumer, including a pipeline()
+  // attached after the failure; this listener only keeps a body that nobody reads (a
+  // handler that failed first) from crashing the process with an unhandled 'error'.
+  t.on('error', () => undefined);
+  body.on('error', (err) => t.destroy(err));
+  t.on('close', () => body.unpipe(t));
+  body.pipe(t);
   return t;
 }
 

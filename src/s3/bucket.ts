@@ -54,6 +54,10 @@ export async function createBucket(ctx: RequestContext): Promise<S3Response> {
   const region = (await requestedRegion(ctx)) ?? ctx.config.region;
   const existing = ctx.bucket ?? ctx.stores.meta.getBucket(name);
   if (existing !== undefined) {
+    // Amazon's us-east-1 answers 200 to the owner re-creating a bucket; other regions 409.
+    if (existing.owner === ctx.user.name && existing.region === 'us-east-1' && region === 'us-east-1') {
+      return { status: 200, headers: { location: `/${name}` } };
+    }
     throw existing.owner === ctx.user.name ? bucketAlreadyOwnedByYou(name) : bucketAlreadyExists(name);
   }
   try {
@@ -72,8 +76,21 @@ export async function headBucket(ctx: BucketContext): Promise<S3Response> {
   return { status: 200, headers: { 'x-amz-bucket-region': ctx.bucket.region, 'x-amz-access-point-alias': 'false' } };
 }
 
-/** DeleteBucket: only when it holds no objects and no multipart uploads. */
+/**
+ * DeleteBucket: only when it holds no objects. Unfinished multipart uploads do not keep a
+ * bucket alive (Amazon discards them), so they are aborted and their parts reclaimed.
+ */
 export async function deleteBucket(ctx: BucketContext): Promise<S3Response> {
+  const { meta } = ctx.stores;
+  if (meta.countObjects(ctx.bucketName) > 0) throw bucketNotEmpty(ctx.bucketName);
+  for (;;) {
+    const uploads = meta.listUploads(ctx.bucketName, { prefix: '', limit: 1000 });
+    if (uploads.length === 0) break;
+    for (const u of uploads) {
+      const parts = await meta.abortUpload(u.uploadId);
+      if (parts !== undefined) await ctx.stores.blobs.remove(parts.map((p) => p.blob));
+    }
+  }
   try {
     await ctx.stores.meta.deleteBucket(ctx.bucketName);
   } catch (err) {

@@ -33,11 +33,12 @@ export function contentHeadersFrom(headers: IncomingHttpHeaders): Record<string,
     let v = header(headers, name);
     if (v === undefined) continue;
     if (name === 'content-encoding') {
+      // Drop the aws-chunked framing token, keep the rest as the client wrote it.
       v = v
         .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== '' && s.toLowerCase() !== 'aws-chunked')
-        .join(',');
+        .filter((s) => s.trim().toLowerCase() !== 'aws-chunked')
+        .join(',')
+        .trim();
       if (v === '') continue;
     }
     out[name] = v;

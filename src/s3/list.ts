@@ -91,7 +91,8 @@ export async function listObjects(ctx: BucketContext): Promise<S3Response> {
   const enc = (s: string) => e(s) ?? s;
   return xml('ListBucketResult', {
     Name: ctx.bucketName,
-    Prefix: enc(p.prefix),
+    // botocore decodes only Marker/NextMarker/Delimiter and keys here: Prefix stays plain.
+    Prefix: p.prefix,
     Marker: enc(marker),
     NextMarker: result.truncated && p.delimiter !== undefined ? e(result.last) : undefined,
     MaxKeys: p.maxKeys.requested,
@@ -110,7 +111,7 @@ export async function listObjectsV2(ctx: BucketContext): Promise<S3Response> {
   const token = query.get('continuation-token');
   const startAfter = query.get('start-after') ?? undefined;
   // The token wins over start-after (both are echoed).
-  const marker = token !== null ? decodeContinuationToken(token) : startAfter;
+  const marker = token !== null && token !== '' ? decodeContinuationToken(token) : startAfter;
   const fetchOwner = (query.get('fetch-owner') ?? '').toLowerCase() === 'true';
   const result = page(ctx, p, marker === '' ? undefined : marker);
   const e = nameEncoder(p.encoding);

@@ -48,6 +48,7 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
       await send(res, method, { status: deps.ready ? 200 : 503, headers: { 'content-type': 'text/plain' }, body: deps.ready ? 'ok\n' : 'starting\n' });
       return;
     }
+    decodeUtf8Headers(req.headers);
     const query = new URLSearchParams(rawQuery);
     const match = route({ method, path: rawPath, host: req.headers.host, query, headers: req.headers, domain: deps.config.domain });
     if (!('access' in match)) {
@@ -61,13 +62,12 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
       lookup: (ak: string) => deps.stores.meta.getUserByAccessKey(ak)?.secretAccessKey,
       now: deps.now,
     });
-    if (verified.accessKeyId === undefined) throw accessDenied();
-    const user = deps.stores.meta.getUserByAccessKey(verified.accessKeyId);
-    if (user === undefined) throw accessDenied();
-
     if (key !== undefined && Buffer.byteLength(key) > MAX_KEY_BYTES) throw keyTooLong(Buffer.byteLength(key));
     const bucket = bucketName === undefined ? undefined : deps.stores.meta.getBucket(bucketName);
     if (bucketName !== undefined && bucket === undefined && op !== 'CreateBucket') throw noSuchBucket(bucketName);
+    // Anonymous requests are refused until bucket policies exist.
+    const user = verified.accessKeyId === undefined ? undefined : deps.stores.meta.getUserByAccessKey(verified.accessKeyId);
+    if (user === undefined) throw accessDenied();
     authorize(user, match.access, bucket);
 
     const handler = HANDLERS[op];
@@ -106,6 +106,24 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
   }
 }
 
+/**
+ * Node decodes header bytes as Latin-1; clients send UTF-8 (boto3 does for non-ASCII
+ * metadata) and sign the UTF-8 text. Re-decode values whose bytes are valid UTF-8 so that
+ * signatures and stored metadata see the characters the client meant.
+ */
+function decodeUtf8Headers(headers: IncomingMessage['headers']): void {
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== 'string' || !/[\x80-\xff]/.test(value)) continue;
+    const bytes = Buffer.from(value, 'latin1');
+    const text = bytes.toString('utf8');
+    if (Buffer.from(text, 'utf8').equals(bytes)) headers[name] = text;
+  }
+}
+
+/** Header values beyond Latin-1 go out as their UTF-8 bytes (Node refuses them otherwise). */
+const headerValue = (v: string | number): string | number =>
+  typeof v === 'string' && /[^\x00-\xff]/.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v;
+
 function safeDecode(path: string): string {
   try {
     return decodeURIComponent(path);
@@ -133,7 +151,7 @@ function sendError(res: ServerResponse, method: string, error: S3Error, reqId: s
 async function send(res: ServerResponse, method: string, response: S3Response): Promise<void> {
   res.statusCode = response.status;
   for (const [name, value] of Object.entries(response.headers ?? {})) {
-    if (value !== undefined) res.setHeader(name, value);
+    if (value !== undefined) res.setHeader(name, headerValue(value));
   }
   const body = response.body;
   if (body === undefined || method === 'HEAD') {

@@ -197,3 +197,47 @@ test('decoder passes unsigned data without copying and respects backpressure', a
   assert.ok(refused);
   idle.destroy();
 });
+
+test('a failed body check does not destroy the request stream (the server still answers)', async () => {
+  const { input, chain } = await streamingRequest('STREAMING-AWS4-HMAC-SHA256-PAYLOAD');
+  const { body } = buildChunked({ data: DATA, chunkSize: 65536, signing: { ...chain, seed: '0'.repeat(64) } });
+  const source = Readable.from(pieces(body, 65536));
+  const v = verify(input, source);
+  const { error } = await drain(v.payload.body);
+  assert.equal(errorCode(error), 'SignatureDoesNotMatch');
+  assert.equal(source.destroyed, false);
+  source.destroy();
+});
+
+test('a source error reaches the consumer of payload.body', async () => {
+  const { input } = await streamingRequest('STREAMING-UNSIGNED-PAYLOAD-TRAILER');
+  const source = new Readable({ read() {} });
+  const v = verify(input, source);
+  const pending = drain(v.payload.body);
+  source.push(Buffer.from('10\r\n0123'));
+  source.destroy(new Error('aborted'));
+  const { error } = await pending;
+  assert.equal((error as Error).message, 'aborted');
+});
+
+test('a body error before anyone consumes payload.body is kept for a later pipeline()', async () => {
+  const { input } = await streamingRequest('STREAMING-UNSIGNED-PAYLOAD-TRAILER');
+  const v = verify(input, Readable.from([Buffer.from('zz\r\n')]));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const { error } = await drain(v.payload.body);
+  assert.equal(errorCode(error), 'IncompleteBody');
+});
+
+test('anonymous unsigned aws-chunked bodies are still decoded (no framing in objects)', async () => {
+  const { body } = buildChunked({ data: DATA, chunkSize: 65536, trailers: [[CRC, 'sOO8/Q==']] });
+  const input: AuthInput = {
+    method: 'PUT',
+    rawPath: '/bucket/k',
+    rawQuery: '',
+    headers: { 'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'transfer-encoding': 'chunked', 'x-amz-trailer': CRC },
+  };
+  const r = await run(input, body);
+  assert.equal(r.code, undefined);
+  assert.ok(r.data.equals(DATA));
+  assert.equal(r.payload.trailers.get(CRC), 'sOO8/Q==');
+});

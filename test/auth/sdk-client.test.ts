@@ -56,6 +56,7 @@ test('@aws-sdk/client-s3 header-signed requests verify (buffer body, stream body
     client.destroy();
   }
   assert.equal(captured.length, 4);
+  const modes: string[] = [];
   for (const c of captured) {
     const v = verify(c.input, Readable.from([c.body]), at(1000));
     assert.equal(v.accessKeyId, AK, `${c.input.method} ${c.input.rawPath}?${c.input.rawQuery}`);
@@ -63,10 +64,13 @@ test('@aws-sdk/client-s3 header-signed requests verify (buffer body, stream body
     assert.equal(out.error, undefined);
     if (c.input.method === 'PUT') {
       assert.ok(out.data.equals(data), `decoded body of ${c.input.rawPath} (${v.payload.mode})`);
+      modes.push(v.payload.mode);
       if (v.payload.mode.startsWith('streaming')) {
         assert.equal(v.payload.length, data.length);
         assert.ok(v.payload.trailers.size >= 1, 'checksum trailer received');
       }
     }
   }
+  // The buffer body is signed with its SHA-256; the stream goes out as aws-chunked + trailer.
+  assert.deepEqual(modes, ['sha256', 'streaming-unsigned-trailer']);
 });

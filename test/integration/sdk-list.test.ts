@@ -23,7 +23,7 @@ const NAMES = ['file', 'a+b', 'x y', '&<>"\'', 'caf\u00e9', '\u65e5\u672c', '\ud
 function makeKeys(): string[] {
   const keys = new Set<string>();
   for (let i = 0; keys.size < 250; i++) {
-    keys.add(`${PREFIXES[i % PREFIXES.length] ?? ''}${NAMES[(i * 7) % NAMES.length] ?? ''}-${i % 40}`);
+    keys.add(`${PREFIXES[i % PREFIXES.length] ?? ''}${NAMES[(i * 7) % NAMES.length] ?? ''}-${i}`);
   }
   return [...keys];
 }

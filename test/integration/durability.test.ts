@@ -1,0 +1,230 @@
+/**
+ * Durability: readers never see a torn object while writers race on one key; a SIGKILL in
+ * the middle of an upload leaves the old object (or none), no temp files and no orphaned blob
+ * files after restart; overwritten and deleted objects' blob files go away.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { bodyBytes, bucketName, fileSize, listFiles, s3Client, startServer, type TestServer } from './harness.js';
+import { md5Hex, pseudoRandomBytes, sha256 } from './fixtures/checksums.js';
+
+const MiB = 1024 * 1024;
+const blobsDir = (s: TestServer) => join(s.dataDir, 'data', 'blobs');
+const tmpDir = (s: TestServer) => join(s.dataDir, 'data', 'tmp');
+
+/** Number of objects in all buckets (each listed page walked). */
+async function countObjects(s3: S3Client): Promise<number> {
+  let n = 0;
+  for (const b of (await s3.send(new ListBucketsCommand({}))).Buckets ?? []) {
+    let token: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: b.Name, ...(token === undefined ? {} : { ContinuationToken: token }) }));
+      n += page.KeyCount ?? 0;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+  return n;
+}
+
+/**
+ * Blob files are removed after the metadata change commits, possibly a moment later; wait
+ * (bounded) for the count to reach `want`, then assert it. The bound only limits a hang.
+ */
+async function expectBlobCount(server: TestServer, want: number, what: string): Promise<void> {
+  let got = -1;
+  for (let i = 0; i < 100; i++) {
+    got = (await listFiles(blobsDir(server))).length;
+    if (got === want) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(got, want, `${what}: blob files under data/blobs`);
+}
+
+describe('durability', () => {
+  let server: TestServer;
+  let s3: S3Client;
+  let bucket: string;
+
+  before(async () => {
+    server = await startServer({});
+    s3 = s3Client(server);
+    bucket = bucketName('dur');
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  });
+  after(async () => {
+    s3?.destroy();
+    await server?.stop();
+  });
+
+  it('concurrent PUTs to one key: every GET returns exactly one complete body', async () => {
+    const bodies = [0, 1, 2, 3].map((i) => pseudoRandomBytes(MiB + i * 4099, 100 + i));
+    const hashes = new Map(bodies.map((b, i) => [sha256(b), i]));
+    const md5s = new Set(bodies.map((b) => `"${md5Hex(b)}"`));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'race', Body: bodies[0] ?? Buffer.alloc(0) }));
+    let writersDone = false;
+    const seen = new Set<number>();
+    let reads = 0;
+    const writers = bodies.map(async (body) => {
+      for (let round = 0; round < 6; round++) {
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'race', Body: body }));
+      }
+    });
+    const readers = [0, 1, 2].map(async () => {
+      while (!writersDone || reads < 12) {
+        const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'race' }));
+        const got = await bodyBytes(res.Body);
+        const which = hashes.get(sha256(got));
+        assert.ok(which !== undefined, `GET returned a torn or mixed body of ${got.length} bytes`);
+        assert.equal(res.ETag, `"${md5Hex(bodies[which] ?? Buffer.alloc(0))}"`, 'ETag belongs to the body served');
+        assert.equal(res.ContentLength, got.length);
+        seen.add(which);
+        reads++;
+      }
+    });
+    await Promise.all([
+      Promise.all(writers).finally(() => {
+        writersDone = true;
+      }),
+      ...readers,
+    ]);
+    assert.ok(reads >= 12);
+    const final = await bodyBytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'race' }))).Body);
+    assert.ok(hashes.has(sha256(final)), 'the last write left one complete body');
+    assert.ok(md5s.size === 4);
+  });
+
+  it('overwritten and deleted objects lose their blob files; aborted uploads too', async () => {
+    const b = bucketName('blobs');
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    const base = (await listFiles(blobsDir(server))).length;
+    for (const k of ['one', 'two', 'three']) await s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: `body of ${k}` }));
+    await expectBlobCount(server, base + 3, 'three new objects');
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'one', Body: 'replaced' }));
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'one', Body: 'replaced again' }));
+    await expectBlobCount(server, base + 3, 'after overwriting one twice');
+    await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'two' }));
+    await expectBlobCount(server, base + 2, 'after deleting one');
+    await s3.send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: 'one' }, { Key: 'three' }] } }));
+    await expectBlobCount(server, base, 'after DeleteObjects');
+
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mpu' }));
+    const p1 = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mpu', UploadId: up.UploadId, PartNumber: 1, Body: pseudoRandomBytes(5 * MiB, 7) }));
+    const p2 = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mpu', UploadId: up.UploadId, PartNumber: 2, Body: 'tail' }));
+    // A part uploaded twice: the replaced part's file must go too.
+    const p2b = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mpu', UploadId: up.UploadId, PartNumber: 2, Body: 'tail, again' }));
+    assert.notEqual(p2.ETag, p2b.ETag);
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: b,
+        Key: 'mpu',
+        UploadId: up.UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag ?? '' }, { PartNumber: 2, ETag: p2b.ETag ?? '' }] },
+      }),
+    );
+    const afterComplete = (await listFiles(blobsDir(server))).length;
+    assert.ok(afterComplete > base && afterComplete <= base + 2, `a completed 2-part object uses 1 or 2 files (got ${afterComplete - base})`);
+    await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'mpu' }));
+    await expectBlobCount(server, base, 'after deleting the multipart object');
+
+    const ab = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'aborted' }));
+    await s3.send(new UploadPartCommand({ Bucket: b, Key: 'aborted', UploadId: ab.UploadId, PartNumber: 1, Body: 'part' }));
+    await expectBlobCount(server, base + 1, 'one uploaded part');
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: b, Key: 'aborted', UploadId: ab.UploadId }));
+    await expectBlobCount(server, base, 'after abort');
+    assert.deepEqual(await listFiles(tmpDir(server)), [], 'no temp files at rest');
+  });
+});
+
+describe('durability: SIGKILL during an upload', () => {
+  let server: TestServer;
+  let restarted: TestServer | undefined;
+  let dataDir: string;
+
+  before(async () => {
+    server = await startServer({});
+    dataDir = server.dataDir;
+  });
+  after(async () => {
+    await restarted?.stop();
+    await server?.kill();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('leaves the old object (or none), no temp files and no orphaned blobs', async () => {
+    const s3 = s3Client(server);
+    const bucket = bucketName('kill');
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const old = pseudoRandomBytes(MiB, 51);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'victim', Body: old }));
+    for (let i = 0; i < 5; i++) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `other-${i}`, Body: `other ${i}` }));
+
+    // Bodies that send 12 MiB, then stall until the server is gone.
+    let release: () => void = () => undefined;
+    const stalled = new Promise<void>((r) => (release = r));
+    const stallingBody = (seed: number) =>
+      Readable.from(
+        (async function* () {
+          for (let i = 0; i < 12; i++) yield pseudoRandomBytes(MiB, seed + i);
+          await stalled;
+          throw new Error('upload abandoned');
+        })(),
+      );
+    const uploads = [
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'victim', Body: stallingBody(1000), ContentLength: 64 * MiB })),
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'fresh', Body: stallingBody(2000), ContentLength: 64 * MiB })),
+    ].map((p) => p.then(() => 'completed', (err: unknown) => String(err)));
+
+    // Wait until both uploads are visibly being written to temp files.
+    let inFlight = 0;
+    for (let i = 0; i < 400 && inFlight < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const files = await listFiles(tmpDir(server));
+      const sizes = await Promise.all(files.map((f) => fileSize(f).catch(() => 0)));
+      inFlight = sizes.filter((n) => n >= 4 * MiB).length;
+    }
+    assert.equal(inFlight, 2, 'both uploads reached the temp directory before the kill');
+    await server.kill();
+    release();
+    const outcomes = await Promise.all(uploads);
+    assert.ok(outcomes.every((o) => o !== 'completed'), `no upload can complete: ${outcomes.join(', ')}`);
+    s3.destroy();
+
+    restarted = await startServer({ dataDir, root: server.root });
+    assert.deepEqual(await listFiles(tmpDir(restarted)), [], 'temp files removed at start');
+    const s3b = s3Client(restarted);
+    try {
+      const got = await bodyBytes((await s3b.send(new GetObjectCommand({ Bucket: bucket, Key: 'victim' }))).Body);
+      assert.equal(sha256(got), sha256(old), 'the old object survives intact');
+      const fresh = await s3b.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'fresh' }));
+      assert.equal(fresh.KeyCount, 0, 'the interrupted new key does not exist');
+      const objects = await countObjects(s3b);
+      assert.equal(objects, 6);
+      const blobs = (await listFiles(blobsDir(restarted))).length;
+      assert.equal(blobs, objects, 'every blob file belongs to an object (single-part objects: one file each)');
+      // And the server works normally afterwards.
+      await s3b.send(new PutObjectCommand({ Bucket: bucket, Key: 'victim', Body: 'after restart' }));
+      const now = await bodyBytes((await s3b.send(new GetObjectCommand({ Bucket: bucket, Key: 'victim' }))).Body);
+      assert.equal(now.toString(), 'after restart');
+      await expectBlobCount(restarted, objects, 'after overwriting post-restart');
+    } finally {
+      s3b.destroy();
+    }
+  });
+});

@@ -36,7 +36,8 @@ export async function getObjectAttributes(ctx: ObjectContext): Promise<S3Respons
     const parts = rec.segments.filter((s) => (s.partNumber ?? 0) > marker);
     const page = parts.slice(0, maxParts);
     body.ObjectParts = {
-      TotalPartsCount: rec.partsCount,
+      // The model calls it TotalPartsCount; on the wire it is PartsCount.
+      PartsCount: rec.partsCount,
       PartNumberMarker: marker,
       NextPartNumberMarker: page.at(-1)?.partNumber ?? marker,
       MaxParts: maxParts,

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ObjectRecord } from '../store/meta/types.js';
 import { header } from './headers.js';
-import { noSuchKey, notImplemented, preconditionFailed } from '../server/s3-error.js';
+import { noSuchKey, preconditionFailed } from '../server/s3-error.js';
 
 /**
  * Conditional requests as S3 evaluates them (RFC 7232 order): If-Match, else
@@ -68,15 +68,15 @@ export function evaluateCopySourceConditions(headers: IncomingHttpHeaders, rec: 
 
 /**
  * Conditional writes (PutObject, CompleteMultipartUpload, CopyObject destination):
- * `If-None-Match: *` fails when the key exists; `If-Match: <etag>` needs the current ETag.
+ * `If-None-Match: *` (or the current ETag) fails when the key exists; `If-Match: <etag>`
+ * needs the current ETag.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
  */
 export function evaluateWriteConditions(headers: IncomingHttpHeaders, current: ObjectRecord | undefined, key: string): void {
   const ifNoneMatch = header(headers, 'if-none-match');
   const ifMatch = header(headers, 'if-match');
-  if (ifNoneMatch !== undefined) {
-    if (ifNoneMatch.trim() !== '*') throw notImplemented();
-    if (current !== undefined) throw preconditionFailed('If-None-Match');
+  if (ifNoneMatch !== undefined && current !== undefined && etagMatches(ifNoneMatch, current.etag)) {
+    throw preconditionFailed('If-None-Match');
   }
   if (ifMatch !== undefined) {
     if (current === undefined) throw noSuchKey(key);

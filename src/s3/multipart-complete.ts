@@ -91,10 +91,16 @@ export function selectParts(
   const byNumber = new Map(stored.map((p) => [p.partNumber, p]));
   const alg = upload.checksumAlgorithm;
   const chosen: PartRecord[] = [];
-  let previous = 0;
+  // A part number listed twice in a row counts once, with its last ETag: a client that
+  // re-sent a part may list both answers (s3-tests test_multipart_resend_first_finishes_last).
+  const deduped: RequestedPart[] = [];
   for (const req of requested) {
-    if (req.partNumber <= previous) throw invalidPartOrder();
-    previous = req.partNumber;
+    const last = deduped.at(-1);
+    if (last !== undefined && req.partNumber < last.partNumber) throw invalidPartOrder();
+    if (last !== undefined && req.partNumber === last.partNumber) deduped[deduped.length - 1] = req;
+    else deduped.push(req);
+  }
+  for (const req of deduped) {
     const fields = { UploadId: upload.uploadId, PartNumber: req.partNumber, ETag: req.etag };
     const part = req.partNumber > MAX_PART_NUMBER ? undefined : byNumber.get(req.partNumber);
     if (part === undefined || unquote(part.etag) !== req.etag) throw invalidPart(fields);
@@ -167,6 +173,8 @@ function locationOf(ctx: ObjectContext): string {
 /** CompleteMultipartUpload. */
 export async function completeMultipartUpload(ctx: ObjectContext): Promise<S3Response> {
   const { headers, stores } = ctx;
+  const repeated = repeatedComplete(ctx);
+  if (repeated !== undefined) return repeated;
   const upload = requireUpload(ctx);
   // An SSE-C triple is optional here; when one is sent it must be the upload's key (§2.6).
   if (Object.keys(headers).some((h) => h.startsWith('x-amz-server-side-encryption-customer-'))) {
@@ -189,6 +197,7 @@ export async function completeMultipartUpload(ctx: ObjectContext): Promise<S3Res
     userMetadata: upload.userMetadata,
     ...(checksum === undefined ? {} : { checksum }),
     partsCount: parts.length,
+    uploadId: upload.uploadId,
     segments: parts.map(partSegment),
     encryption: upload.encryption,
     storageClass: upload.storageClass,
@@ -205,19 +214,36 @@ export async function completeMultipartUpload(ctx: ObjectContext): Promise<S3Res
   if (outcome.replaced !== undefined) await reclaim(ctx, outcome.replaced.segments);
   await reclaimParts(ctx, outcome.unusedParts);
 
+  return completeResult(ctx, rec);
+}
+
+function completeResult(ctx: ObjectContext, rec: ObjectRecord): S3Response {
   return {
     status: 200,
     headers: {
       ...XML_HEADERS,
-      ...(checksum === undefined ? {} : checksumHeaders(checksum)),
-      ...encryptionResponseHeaders(upload.encryption),
+      ...(rec.checksum === undefined ? {} : checksumHeaders(rec.checksum)),
+      ...encryptionResponseHeaders(rec.encryption),
     },
     body: renderXml('CompleteMultipartUploadResult', {
       Location: locationOf(ctx),
       Bucket: ctx.bucketName,
       Key: ctx.key,
       ETag: rec.etag,
-      ...(checksum === undefined ? {} : checksumXmlFields(checksum)),
+      ...(rec.checksum === undefined ? {} : checksumXmlFields(rec.checksum)),
     }),
   };
+}
+
+/**
+ * Amazon answers a repeated Complete of an upload that already completed with the same
+ * result, as long as the object it made is still the current one.
+ */
+function repeatedComplete(ctx: ObjectContext): S3Response | undefined {
+  const uploadId = ctx.query.get('uploadId') ?? '';
+  if (uploadId === '' || ctx.stores.meta.getUpload(uploadId) !== undefined) return undefined;
+  const current = ctx.stores.meta.getObject(ctx.bucketName, ctx.key);
+  if (current?.uploadId !== uploadId) return undefined;
+  ctx.payload.body.resume();
+  return completeResult(ctx, current);
 }

@@ -14,7 +14,7 @@ import { checkBody, type BodyCheck } from '../checksum/body-check.js';
 import { checksumHeaders, checksumXmlFields } from '../checksum/response-headers.js';
 import { parseRequestDigests } from '../checksum/request-checksum.js';
 import { renderXml } from '../server/xml.js';
-import { entityTooLarge, invalidArgument, invalidRequest, noSuchUpload } from '../server/s3-error.js';
+import { entityTooLarge, invalidArgument, invalidRange, invalidRequest, noSuchUpload } from '../server/s3-error.js';
 import { contentHeadersFrom, header, intParam, storageClassFrom, userMetadataFrom } from './headers.js';
 import { checkBodyLength } from './object-put.js';
 import { MAX_PUT_SIZE, quoteEtag, randomEtag, storeBody } from './object-write.js';
@@ -164,7 +164,7 @@ const COPY_RANGE_HEADER = 'x-amz-copy-source-range';
 
 /**
  * `x-amz-copy-source-range: bytes=first-last`, both required, inside the source.
- * Amazon answers InvalidArgument for bad syntax and for ranges outside the object
+ * Amazon answers InvalidArgument for bad syntax and InvalidRange for ranges outside the object
  * (ceph s3-tests `test_multipart_copy_improper_range`, `test_multipart_copy_invalid_range`).
  * @internal
  */
@@ -181,7 +181,7 @@ export function parseCopyRange(value: string | undefined, size: number): { start
     );
   }
   if (end >= size) {
-    throw invalidArgument(`Range specified is not valid for source object of size: ${size}`, COPY_RANGE_HEADER, value);
+    throw invalidRange(size, value);
   }
   return { start, end };
 }

@@ -3,7 +3,7 @@ import type { ObjectContext, ResponseHeaders, S3Response } from '../server/conte
 import type { ObjectRecord } from '../store/meta/types.js';
 import { checkReadAccess, encryptionResponseHeaders, readPlaintext } from '../crypto/encryption.js';
 import { checksumHeaders } from '../checksum/response-headers.js';
-import { invalidPartNumber, noSuchKey, invalidArgument } from '../server/s3-error.js';
+import { invalidPart, noSuchKey, invalidArgument } from '../server/s3-error.js';
 import { header, intParam, objectHeaders } from './headers.js';
 import { evaluateReadConditions } from './conditions.js';
 import { contentRange, parseRange, type ByteRange } from './range.js';
@@ -65,10 +65,10 @@ function wantChecksums(headers: IncomingHttpHeaders): boolean {
 /** The byte range of part `n`; an object uploaded in one piece has a single part 1. */
 function planPart(rec: ObjectRecord, n: number, _checksums: boolean): { status: 200 | 206; range: ByteRange | undefined } {
   if (rec.partsCount === undefined) {
-    if (n !== 1) throw invalidPartNumber();
+    if (n !== 1) throw invalidPart({ PartNumber: n });
     return { status: 206, range: rec.size === 0 ? undefined : { start: 0, end: rec.size - 1 } };
   }
-  if (n > rec.segments.length) throw invalidPartNumber();
+  if (n > rec.segments.length) throw invalidPart({ PartNumber: n });
   let start = 0;
   for (let i = 0; i < n - 1; i++) start += rec.segments[i]!.size;
   const size = rec.segments[n - 1]!.size;

@@ -58,7 +58,7 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
     resource = bucketName === undefined ? '/' : key === undefined ? `/${bucketName}` : `/${bucketName}/${key}`;
     log = log.child({ op, bucket: bucketName });
 
-    const verified = verifyRequest({ method, rawPath, rawQuery, headers: req.headers }, req, {
+    const verified = verifyRequest({ method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders }, req, {
       lookup: (ak: string) => deps.stores.meta.getUserByAccessKey(ak)?.secretAccessKey,
       now: deps.now,
     });

@@ -59,7 +59,8 @@ test('selects the listed parts in order and checks order, ETags and sizes', () =
   const upload = { uploadId: 'u1' };
   assert.deepEqual(selectParts(upload, [req(1, 'a'), req(3, 'c')], stored).map((p) => p.partNumber), [1, 3]);
   assert.throws(() => selectParts(upload, [req(2, 'b'), req(1, 'a')], stored), { code: 'InvalidPartOrder' });
-  assert.throws(() => selectParts(upload, [req(1, 'a'), req(1, 'a')], stored), { code: 'InvalidPartOrder' });
+  // A part listed twice in a row counts once, with the last ETag given for it.
+  assert.deepEqual(selectParts(upload, [req(1, 'zzz'), req(1, 'a')], stored).map((p) => p.partNumber), [1]);
   assert.throws(() => selectParts(upload, [req(1, 'zzz')], stored), (err: { code: string; fields: Record<string, unknown> }) => {
     assert.equal(err.code, 'InvalidPart');
     assert.deepEqual(err.fields, { UploadId: 'u1', PartNumber: 1, ETag: 'zzz' });
@@ -95,6 +96,6 @@ test('x-amz-copy-source-range must be bytes=first-last inside the source', () =>
   for (const bad of ['0-2', 'bytes=0', 'bytes=hello-world', 'bytes=0-bar', 'bytes=hello-', 'bytes=0-2,3-5', 'bytes=-1', 'bytes=1-', 'bytes=5-2']) {
     assert.throws(() => parseCopyRange(bad, 10), { code: 'InvalidArgument' }, bad);
   }
-  assert.throws(() => parseCopyRange('bytes=0-10', 10), { code: 'InvalidArgument', message: 'Range specified is not valid for source object of size: 10' });
-  assert.throws(() => parseCopyRange('bytes=0-0', 0), { code: 'InvalidArgument' });
+  assert.throws(() => parseCopyRange('bytes=0-10', 10), { code: 'InvalidRange' });
+  assert.throws(() => parseCopyRange('bytes=0-0', 0), { code: 'InvalidRange' });
 });

@@ -110,6 +110,7 @@ interface ObjectMeta {
   userMetadata: Record<string, string>;
   checksum?: StoredChecksum;
   partsCount?: number;
+  uploadId?: string;
   encryption: EncryptionRecord;
 }
 interface SegmentMeta {
@@ -174,6 +175,7 @@ export function objectMetaJson(o: ObjectRecord): string {
     encryption: o.encryption,
     ...(o.checksum !== undefined && { checksum: o.checksum }),
     ...(o.partsCount !== undefined && { partsCount: o.partsCount }),
+    ...(o.uploadId !== undefined && { uploadId: o.uploadId }),
   };
   return JSON.stringify(meta);
 }
@@ -233,6 +235,7 @@ function objectFromRows(r: ObjectRow, segments: SegmentRow[]): ObjectRecord {
     userMetadata: m.userMetadata,
     ...(m.checksum !== undefined && { checksum: m.checksum }),
     ...(m.partsCount !== undefined && { partsCount: m.partsCount }),
+    ...(m.uploadId !== undefined && { uploadId: m.uploadId }),
     segments: segments.map(segmentFromRow),
     encryption: m.encryption,
     storageClass: r.storage_class,

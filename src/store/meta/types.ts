@@ -51,6 +51,8 @@ export interface ObjectRecord {
   readonly checksum?: StoredChecksum;
   /** Number of parts for multipart objects; absent for single PUT/copy. */
   readonly partsCount?: number;
+  /** The multipart upload that produced this object (a repeated Complete answers from it). */
+  readonly uploadId?: string;
   readonly segments: readonly ObjectSegment[];
   readonly encryption: EncryptionRecord;
   readonly storageClass: string;

@@ -15,8 +15,10 @@
  * and each prints `<kind> is serving on http(s)://127.0.0.1:PORT` once listening.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, type WriteStream } from 'node:fs';
-import { open, rename, stat, readdir, unlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import * as fs from 'node:fs';
+import { rename, stat, readdir, unlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { join } from 'node:path';
@@ -77,6 +79,10 @@ function listBody(names: readonly string[]): string {
   parts.push('</ListBucketResult>');
   return parts.join('');
 }
+
+const openFile = promisify(fs.open);
+const fdatasync = promisify(fs.fdatasync);
+const closeFd = promisify(fs.close);
 
 const SLICE = 1024 * 1024;
 
@@ -145,8 +151,9 @@ function floor(dir: string): Handler {
     }
     const tmp = join(dir, `.tmp-${process.pid}-${seq++}`);
     const md5 = createHash('md5');
-    const fh = await open(tmp, 'w');
-    const ws: WriteStream = fh.createWriteStream({ autoClose: false });
+    const fd = await openFile(tmp, 'w');
+    let closed = false;
+    const ws: WriteStream = createWriteStream(tmp, { fd, autoClose: false });
     try {
       await new Promise<void>((resolve, reject) => {
         req.on('data', (c: Buffer) => {
@@ -164,15 +171,16 @@ function floor(dir: string): Handler {
         ws.on('error', reject);
       });
       await finished(ws);
-      await fh.datasync();
-      await fh.close();
+      await fdatasync(fd);
+      await closeFd(fd);
+      closed = true;
       const dest = fileFor(path);
       await rename(tmp, dest);
       const etag = `"${md5.digest('hex')}"`;
       etags.set(path, etag);
       reply(res, 200, '', { etag });
     } catch (err) {
-      await fh.close().catch(() => undefined);
+      if (!closed) await closeFd(fd).catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
       reply(res, 500, String(err));
     }

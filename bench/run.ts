@@ -47,6 +47,8 @@ interface CaseDef {
   kind: Kind;
   concurrency: number;
   ops: number;
+  /** Keep going past `ops` until this long has passed (read-only cases). */
+  minSeconds?: number;
   /** Issue target: Strongbox ≥ ratio × floor on metric. */
   target?: { ratio: number; metric: 'MiBps' | 'opsps' };
 }
@@ -94,9 +96,9 @@ function cases(quick: boolean): CaseDef[] {
     { name: 'get-64MiB', kind: 'get-big', concurrency: 1, ops: n(8, 2), target: { ratio: 0.7, metric: 'MiBps' } },
     { name: 'get-64MiB', kind: 'get-big', concurrency: 8, ops: n(32, 8), target: { ratio: 0.7, metric: 'MiBps' } },
     { name: 'put-4KiB', kind: 'put-small', concurrency: 8, ops: n(2000, 1000), target: { ratio: 0.8, metric: 'opsps' } },
-    { name: 'get-4KiB', kind: 'get-small', concurrency: 8, ops: n(6000, 1000), target: { ratio: 0.7, metric: 'opsps' } },
-    { name: 'head-4KiB', kind: 'head-small', concurrency: 8, ops: n(6000, 1000), target: { ratio: 0.7, metric: 'opsps' } },
-    { name: 'list', kind: 'list', concurrency: 8, ops: n(200, 40) },
+    { name: 'get-4KiB', kind: 'get-small', concurrency: 8, ops: n(4000, 500), minSeconds: n(3, 0.5), target: { ratio: 0.7, metric: 'opsps' } },
+    { name: 'head-4KiB', kind: 'head-small', concurrency: 8, ops: n(4000, 500), minSeconds: n(3, 0.5), target: { ratio: 0.7, metric: 'opsps' } },
+    { name: 'list', kind: 'list', concurrency: 8, ops: n(100, 20), minSeconds: n(3, 0.5) },
   ];
 }
 
@@ -223,20 +225,24 @@ function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / clkTck;
 }
 
-/** Run `ops` calls of fn with at most `concurrency` in flight; returns per-op latencies in ms. */
-async function runPool(concurrency: number, ops: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
-  const lat = new Array<number>(ops);
+/**
+ * Run fn(0), fn(1), … with at most `concurrency` in flight: at least `ops` calls, and more
+ * until `minSeconds` have passed. Returns per-op latencies in ms (one per call made).
+ */
+async function runPool(concurrency: number, ops: number, fn: (i: number) => Promise<unknown>, minSeconds = 0): Promise<number[]> {
+  const lat: number[] = [];
+  const start = performance.now();
   let next = 0;
   const worker = async (): Promise<void> => {
     for (;;) {
+      if (next >= ops && performance.now() - start >= minSeconds * 1000) return;
       const i = next++;
-      if (i >= ops) return;
       const t = performance.now();
       await withRetry(() => fn(i));
-      lat[i] = performance.now() - t;
+      lat.push(performance.now() - t);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, ops) }, worker));
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(ops, 1)) }, worker));
   return lat;
 }
 
@@ -378,9 +384,16 @@ async function measure(s: Running, def: CaseDef, ca: Buffer | undefined, smallTa
   const cpu0 = processCpuSeconds(s.pid);
   const client0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const lat = await runPool(def.concurrency, def.ops, async (i) => {
-    bytes += await op(i);
-  });
+  const lat = await runPool(
+    def.concurrency,
+    def.ops,
+    async (i) => {
+      const n = await op(i);
+      bytes += n;
+    },
+    def.minSeconds ?? 0,
+  );
+  const ops = lat.length;
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const clientCpu = process.cpuUsage(client0);
   const serverCpuSec = processCpuSeconds(s.pid) - cpu0;
@@ -393,12 +406,12 @@ async function measure(s: Running, def: CaseDef, ca: Buffer | undefined, smallTa
     server: s.name,
     concurrency: def.concurrency,
     MiBps: round(bytes / MiB / seconds, 1),
-    opsps: round(def.ops / seconds, 1),
+    opsps: round(ops / seconds, 1),
     cpuSecPerGiB: bytes === 0 ? null : round(serverCpuSec / (bytes / GiB), 3),
-    cpuMsPerOp: round((serverCpuSec * 1000) / def.ops, 3),
+    cpuMsPerOp: round((serverCpuSec * 1000) / ops, 3),
     serverCpuSec: round(serverCpuSec, 2),
     clientCpuSec: round((clientCpu.user + clientCpu.system) / 1e6, 2),
-    ops: def.ops,
+    ops,
     bytes,
     seconds: round(seconds, 3),
     p50ms: round(percentile(lat, 50), 2),

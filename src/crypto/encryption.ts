@@ -93,5 +93,10 @@ export function readPlaintext(
       yield* blobs.read(seg.blob, Math.max(start, segStart) - segStart, Math.min(end, segEnd) - segStart);
     }
   }
-  return Readable.from(plaintext(), { objectMode: false, highWaterMark: 64 * 1024 });
+  // Leased now, synchronously with the caller's metadata read, so that a concurrent
+  // overwrite cannot remove these blobs before they are read to the end.
+  const release = blobs.lease(segments.map((s) => s.blob));
+  const out = Readable.from(plaintext(), { objectMode: false, highWaterMark: 64 * 1024 });
+  out.once('close', release);
+  return out;
 }

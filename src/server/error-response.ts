@@ -9,7 +9,7 @@ import { MetaStoreError } from '../store/meta/types.js';
  * cause goes to the log, never to the client.
  */
 export function toS3Error(err: unknown): { error: S3Error; internal: boolean } {
-  if (err instanceof S3Error) return { error: err, internal: err.status >= 500 };
+  if (err instanceof S3Error) return { error: err, internal: err.status >= 500 && err.code !== 'NotImplemented' };
   if (err instanceof BlobStoreError || err instanceof MetaStoreError) {
     return { error: internalError(), internal: true };
   }

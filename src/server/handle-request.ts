@@ -49,6 +49,7 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
       return;
     }
     decodeUtf8Headers(req.headers);
+    const rawHeaders = req.rawHeaders.map(utf8HeaderValue);
     const query = new URLSearchParams(rawQuery);
     const match = route({ method, path: rawPath, host: req.headers.host, query, headers: req.headers, domain: deps.config.domain });
     if (!('access' in match)) {
@@ -58,7 +59,7 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
     resource = bucketName === undefined ? '/' : key === undefined ? `/${bucketName}` : `/${bucketName}/${key}`;
     log = log.child({ op, bucket: bucketName });
 
-    const verified = verifyRequest({ method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders }, req, {
+    const verified = verifyRequest({ method, rawPath, rawQuery, headers: req.headers, rawHeaders }, req, {
       lookup: (ak: string) => deps.stores.meta.getUserByAccessKey(ak)?.secretAccessKey,
       now: deps.now,
     });
@@ -113,11 +114,15 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
  */
 function decodeUtf8Headers(headers: IncomingMessage['headers']): void {
   for (const [name, value] of Object.entries(headers)) {
-    if (typeof value !== 'string' || !/[\x80-\xff]/.test(value)) continue;
-    const bytes = Buffer.from(value, 'latin1');
-    const text = bytes.toString('utf8');
-    if (Buffer.from(text, 'utf8').equals(bytes)) headers[name] = text;
+    if (typeof value === 'string') headers[name] = utf8HeaderValue(value);
   }
+}
+
+function utf8HeaderValue(value: string): string {
+  if (!/[\x80-\xff]/.test(value)) return value;
+  const bytes = Buffer.from(value, 'latin1');
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : value;
 }
 
 /** Header values beyond Latin-1 go out as their UTF-8 bytes (Node refuses them otherwise). */

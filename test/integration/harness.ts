@@ -110,6 +110,12 @@ export function spawnServe(
   env: NodeJS.ProcessEnv,
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, [MAIN_JS, 'serve', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Never leave a server behind if the test process exits without stopping it.
+  const reap = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   let text = '';
   const append = (d: Buffer) => {
     text += d.toString('utf8');

@@ -386,9 +386,38 @@ export class FsBlobStore implements BlobStore {
     return new FileRangeReader(path, first, last);
   }
 
+  /** Reader counts per blob id; a leased blob's removal waits for its last reader. */
+  private readonly leases = new Map<string, number>();
+  private readonly removeWhenReleased = new Set<string>();
+
+  lease(segments: readonly BlobSegment[]): () => void {
+    const ids = segments.flatMap((s) => (s.kind === 'file' ? [s.id] : []));
+    for (const id of ids) this.leases.set(id, (this.leases.get(id) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const id of ids) {
+        const n = (this.leases.get(id) ?? 1) - 1;
+        if (n > 0) {
+          this.leases.set(id, n);
+          continue;
+        }
+        this.leases.delete(id);
+        if (this.removeWhenReleased.delete(id)) {
+          unlink(this.blobPath(id)).catch(() => undefined /* a leftover is found by the next scrub */);
+        }
+      }
+    };
+  }
+
   async remove(segments: readonly BlobSegment[]): Promise<void> {
     for (const s of segments) {
       if (s.kind !== 'file') continue;
+      if (this.leases.has(s.id)) {
+        this.removeWhenReleased.add(s.id);
+        continue;
+      }
       try {
         await unlink(this.blobPath(s.id));
       } catch (err) {

@@ -27,7 +27,13 @@ export interface BlobStore {
   createWriter(sizeHint?: number): BlobWriter;
   /** Stream bytes [start, end] (inclusive) of one segment; an empty range yields nothing. */
   read(segment: BlobSegment, start: number, end: number): Readable;
-  /** Reclaim file segments no longer referenced. Missing files are not an error. */
+  /**
+   * Marks segments as being read: a `remove()` meanwhile waits until the returned release
+   * function has been called, so a reader that found a record streams it to the end even
+   * if a concurrent write replaces or deletes it.
+   */
+  lease(segments: readonly BlobSegment[]): () => void;
+  /** Reclaim file segments no longer referenced (or, if leased, once released). Missing files are not an error. */
   remove(segments: readonly BlobSegment[]): Promise<void>;
   /**
    * Remove leftovers of interrupted writes (temporary files) and file blobs that no

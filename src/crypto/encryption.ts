@@ -70,6 +70,21 @@ export function encryptionResponseHeaders(record: EncryptionRecord): Record<stri
 }
 
 /**
+ * The plaintext bytes [start, end] of an object whose segments are all stored inline (small
+ * objects), without a stream; undefined when any segment is a file.
+ */
+export function inlinePlaintext(
+  record: EncryptionRecord,
+  segments: readonly ObjectSegment[],
+  start: number,
+  end: number,
+): Buffer | undefined {
+  if (record.mode !== 'none' || !segments.every((s) => s.blob.kind === 'inline')) return undefined;
+  const whole = segments.length === 1 && segments[0]!.blob.kind === 'inline' ? segments[0]!.blob.data : Buffer.concat(segments.map((s) => (s.blob.kind === 'inline' ? s.blob.data : Buffer.alloc(0))));
+  return whole.subarray(start, end + 1);
+}
+
+/**
  * Plaintext bytes [start, end] (inclusive) of an object made of `segments`, read from the
  * blob store and decrypted. Segments are consecutive in plaintext order.
  */

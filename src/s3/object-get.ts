@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ObjectContext, ResponseHeaders, S3Response } from '../server/context.js';
 import type { ObjectRecord } from '../store/meta/types.js';
-import { checkReadAccess, encryptionResponseHeaders, readPlaintext } from '../crypto/encryption.js';
+import { checkReadAccess, encryptionResponseHeaders, inlinePlaintext, readPlaintext } from '../crypto/encryption.js';
 import { checksumHeaders } from '../checksum/response-headers.js';
 import { invalidPart, noSuchKey, invalidArgument } from '../server/s3-error.js';
 import { header, intParam, objectHeaders } from './headers.js';
@@ -104,7 +104,9 @@ export async function getObject(ctx: ObjectContext): Promise<S3Response> {
   }
   const { start, end } = plan.range ?? { start: 0, end: rec.size - 1 };
   if (end < start) return { status: plan.status, headers: { ...headers, 'content-length': 0 } };
-  const body = readPlaintext(ctx.stores.blobs, rec.encryption, rec.segments, start, end);
+  const body =
+    inlinePlaintext(rec.encryption, rec.segments, start, end) ??
+    readPlaintext(ctx.stores.blobs, rec.encryption, rec.segments, start, end);
   return { status: plan.status, headers, body };
 }
 

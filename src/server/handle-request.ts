@@ -23,6 +23,13 @@ export interface ServerDeps {
 }
 
 export const HEALTH_PATH = '/_strongbox/health';
+
+/** Request ids: a random per-process prefix and a counter (unique, and cheap per request). */
+const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
+let requestCounter = 0;
+const nextRequestId = () => ID_PREFIX + (++requestCounter).toString(16).toUpperCase().padStart(8, '0');
+/** x-amz-id-2 identifies the answering host, as on Amazon. */
+const HOST_ID = randomBytes(24).toString('base64');
 const MAX_KEY_BYTES = 1024;
 
 /**
@@ -30,8 +37,8 @@ const MAX_KEY_BYTES = 1024;
  * resolve the bucket, authorize, handler, response. Every error goes to one writer.
  */
 export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const reqId = randomBytes(8).toString('hex').toUpperCase();
-  const hostId = randomBytes(24).toString('base64');
+  const reqId = nextRequestId();
+  const hostId = HOST_ID;
   res.setHeader('x-amz-request-id', reqId);
   res.setHeader('x-amz-id-2', hostId);
   res.setHeader('Server', 'Strongbox');
@@ -40,7 +47,7 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
   const q = url.indexOf('?');
   const rawPath = q === -1 ? url : url.slice(0, q);
   const rawQuery = q === -1 ? '' : url.slice(q + 1);
-  let log = deps.log.child({ reqId });
+  let log = deps.log;
   let resource = safeDecode(rawPath);
 
   try {
@@ -57,7 +64,7 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
     }
     const { op, bucket: bucketName, key } = match;
     resource = bucketName === undefined ? '/' : key === undefined ? `/${bucketName}` : `/${bucketName}/${key}`;
-    log = log.child({ op, bucket: bucketName });
+    log = deps.log.child({ reqId, op, bucket: bucketName });
 
     const verified = verifyRequest({ method, rawPath, rawQuery, headers: req.headers, rawHeaders }, req, {
       lookup: (ak: string) => deps.stores.meta.getUserByAccessKey(ak)?.secretAccessKey,
@@ -95,6 +102,7 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
     log.info({ status: response.status }, 'request');
   } catch (err) {
     const { error, internal } = toS3Error(err);
+    if (log === deps.log) log = deps.log.child({ reqId });
     if (internal) log.error({ err, method, path: rawPath }, 'internal error');
     else log.info({ code: error.code, status: error.status }, 'request failed');
     if (res.headersSent) {

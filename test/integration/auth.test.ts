@@ -191,6 +191,12 @@ for (const transport of TRANSPORTS) {
         assert.equal(await exists('alice-was-here'), false);
       });
 
+      it('a HEAD on root\'s object is 403 with no body', async () => {
+        const res = await signedRequest(server, alice, { method: 'HEAD', path: `/${bucket}/hello.txt` });
+        assert.equal(res.status, 403);
+        assert.equal(res.body.length, 0);
+      });
+
       it('cannot take a name root already has (BucketAlreadyExists)', async () => {
         await expectS3Error(as.send(new CreateBucketCommand({ Bucket: bucket })), 'BucketAlreadyExists', 409);
       });

@@ -100,14 +100,27 @@ os.remove(dst)
         server,
         bucket,
         `
+sent = []
+s3.meta.events.register('before-send.s3.PutObject', lambda request, **kw: sent.append(dict(request.headers)))
 p = s3.put_object(Bucket=B, Key='meta/obj.txt', Body=b'hello boto3', Metadata={'color': 'red', 'owner-name': 'Ada'},
                   ContentType='text/plain; charset=utf-8', CacheControl='no-store', ContentDisposition='inline')
 g = s3.get_object(Bucket=B, Key='meta/obj.txt')
 body = g['Body'].read()
-out(put_etag=p['ETag'], put_crc=p.get('ChecksumCRC32'), body=body.decode(), meta=g['Metadata'], ctype=g['ContentType'],
+def h(name):
+    v = sent[-1].get(name)
+    return v.decode() if isinstance(v, bytes) else v
+out(sha_mode=h('x-amz-content-sha256'), trailer=h('x-amz-trailer'), crc_header=h('x-amz-checksum-crc32'), put_etag=p['ETag'], put_crc=p.get('ChecksumCRC32'), body=body.decode(), meta=g['Metadata'], ctype=g['ContentType'],
     cache=g.get('CacheControl'), disp=g.get('ContentDisposition'), crc=g.get('ChecksumCRC32'), length=g['ContentLength'])
 `,
       );
+      // Spec §9.1: the trailer path over HTTPS, a signed hash plus checksum header over HTTP.
+      if (transport.http) {
+        assert.match(String(r['sha_mode']), /^[0-9a-f]{64}$/);
+        assert.equal(typeof r['crc_header'], 'string');
+      } else {
+        assert.equal(r['sha_mode'], 'STREAMING-UNSIGNED-PAYLOAD-TRAILER');
+        assert.equal(r['trailer'], 'x-amz-checksum-crc32');
+      }
       assert.equal(r['body'], 'hello boto3');
       assert.equal(r['put_etag'], `"${md5Hex(Buffer.from('hello boto3'))}"`);
       assert.deepEqual(r['meta'], { color: 'red', 'owner-name': 'Ada' });

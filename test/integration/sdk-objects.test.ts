@@ -101,8 +101,13 @@ for (const transport of TRANSPORTS) {
         }
       });
 
-      it('answers BucketAlreadyOwnedByYou when the owner creates it again', async () => {
-        await expectS3Error(s3.send(new CreateBucketCommand({ Bucket: bucket })), 'BucketAlreadyOwnedByYou', 409);
+      it('re-creating an own bucket in us-east-1 answers 200 and keeps its objects (AWS legacy rule)', async () => {
+        const name = bucketName('again');
+        await s3.send(new CreateBucketCommand({ Bucket: name }));
+        await s3.send(new PutObjectCommand({ Bucket: name, Key: 'kept', Body: 'x' }));
+        const res = await s3.send(new CreateBucketCommand({ Bucket: name }));
+        assert.equal(res.$metadata.httpStatusCode, 200);
+        assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: name }))).KeyCount, 1);
       });
 
       it('refuses to delete a non-empty bucket, and NoSuchBucket for a missing one', async () => {
@@ -170,9 +175,21 @@ for (const transport of TRANSPORTS) {
 
       it('stores a stream body (aws-chunked with trailer) without framing bytes', async () => {
         const body = pseudoRandomBytes(200_000, 2);
-        const res = await s3.send(
+        const sent: string[] = [];
+        const probe = s3Client(server);
+        probe.middlewareStack.add(
+          (next) => async (args) => {
+            const h = (args.request as { headers?: Record<string, string> }).headers ?? {};
+            sent.push(h['x-amz-content-sha256'] ?? '');
+            return next(args);
+          },
+          { step: 'finalizeRequest', priority: 'low' },
+        );
+        const res = await probe.send(
           new PutObjectCommand({ Bucket: bucket, Key: 'stream.bin', Body: Readable.from([body.subarray(0, 70_000), body.subarray(70_000)]), ContentLength: body.length }),
         );
+        probe.destroy();
+        assert.deepEqual(sent, ['STREAMING-UNSIGNED-PAYLOAD-TRAILER'], 'the SDK used the aws-chunked trailer form');
         assert.equal(res.ETag, `"${md5Hex(body)}"`);
         const got = await getBytes('stream.bin');
         assert.equal(got.length, body.length);
@@ -546,3 +563,28 @@ async function expectStatus(p: Promise<unknown>, status: number): Promise<unknow
   }
   assert.fail(`expected status ${status}, request succeeded`);
 }
+
+describe('BucketAlreadyOwnedByYou outside us-east-1', () => {
+  let server: TestServer;
+  let s3: S3Client;
+  before(async () => {
+    server = await startServer({ http: true, extraArgs: ['--region', 'eu-west-1'] });
+    s3 = s3Client(server, server.root, { region: 'eu-west-1' });
+  });
+  after(async () => {
+    s3?.destroy();
+    await server?.stop();
+  });
+
+  it('the owner creating a bucket again gets 409 BucketAlreadyOwnedByYou', async () => {
+    const name = bucketName('owned');
+    await s3.send(new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
+    await expectS3Error(
+      s3.send(new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })),
+      'BucketAlreadyOwnedByYou',
+      409,
+    );
+    const loc = await s3.send(new GetBucketLocationCommand({ Bucket: name }));
+    assert.equal(loc.LocationConstraint, 'eu-west-1');
+  });
+});

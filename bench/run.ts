@@ -11,7 +11,13 @@
  * the issue's target; a markdown table goes to bench/results.md (overwritten) and to stderr.
  *
  *   node dist/bench/run.js [--quick] [--only put-64MiB,get-4KiB] [--proto http|https]
- *                          [--servers strongbox,floor,ceiling] [--tmp DIR]
+ *                          [--servers strongbox,floor,ceiling] [--rounds N] [--tmp DIR]
+ *
+ *   --quick     smaller counts (smoke run, ~1 min)
+ *   --only      cases by name: put-64MiB get-64MiB put-4KiB get-4KiB head-4KiB list
+ *               (whatever a GET/HEAD/LIST case reads is written first, unmeasured)
+ *   --rounds N  measure each case N times per server, interleaved; report the median round
+ *               (the default 1 round takes about 4–5 minutes for both protocols)
  *
  * A benchmark, not a test: it never fails on a missed target (exit status 0 unless it crashed).
  */
@@ -58,6 +64,7 @@ interface Args {
   only: Set<string> | undefined;
   protos: Proto[];
   servers: ServerName[];
+  rounds: number;
   tmp: string;
 }
 
@@ -72,7 +79,7 @@ function parseArgs(argv: string[]): Args {
       .map((x) => x.trim())
       .filter((x) => x !== '');
   for (const a of argv) {
-    if (a.startsWith('--') && !['--quick', '--only', '--proto', '--servers', '--tmp'].includes(a)) {
+    if (a.startsWith('--') && !['--quick', '--only', '--proto', '--servers', '--rounds', '--tmp'].includes(a)) {
       throw new Error(`unknown option ${a}`);
     }
   }
@@ -84,6 +91,7 @@ function parseArgs(argv: string[]): Args {
     only: only === undefined ? undefined : new Set(only),
     protos: protos.filter((p) => p === 'http' || p === 'https'),
     servers: (['ceiling', 'floor', 'strongbox'] as const).filter((s) => servers.includes(s)),
+    rounds: Math.max(1, Math.floor(Number(opt('--rounds') ?? '1')) || 1),
     tmp: opt('--tmp') ?? tmpdir(),
   };
 }
@@ -287,6 +295,8 @@ interface Result {
   seconds: number;
   p50ms: number;
   p99ms: number;
+  /** With --rounds N > 1: the metric of every round (the line shows the median round). */
+  rounds?: number[];
 }
 
 interface Failure {
@@ -500,22 +510,37 @@ async function runProtocol(proto: Proto, args: Args, defs: CaseDef[], rows: Row[
     for (const def of defs) {
       const row: Row = { def, proto, results: {} };
       rows.push(row);
-      for (const name of args.servers) {
-        const s = servers.find((x) => x.name === name);
-        let out: Result | Failure;
-        if (s === undefined || s.dead !== undefined) {
-          out = { case: def.name, proto, server: name, concurrency: def.concurrency, error: s?.dead ?? startFailures.get(name) ?? 'not running' };
-        } else {
-          note(`${def.name} c=${def.concurrency} ${proto} ${name} …`);
+      // Rounds interleave the servers (ceiling, floor, strongbox, ceiling, …) so a burst of load
+      // from elsewhere hits all of them; each server's median round is reported.
+      const rounds = new Map<ServerName, Result[]>();
+      for (let k = 0; k < args.rounds; k++) {
+        for (const name of args.servers) {
+          const s = servers.find((x) => x.name === name);
+          if (row.results[name] !== undefined) continue; // failed in an earlier round
+          if (s === undefined || s.dead !== undefined) {
+            row.results[name] = { case: def.name, proto, server: name, concurrency: def.concurrency, error: s?.dead ?? startFailures.get(name) ?? 'not running' };
+            continue;
+          }
+          note(`${def.name} c=${def.concurrency} ${proto} ${name}${args.rounds > 1 ? ` round ${k + 1}/${args.rounds}` : ''} …`);
           try {
-            out = await measure(s, def, ca, smallTarget);
+            const r = await measure(s, def, ca, smallTarget);
+            rounds.set(name, [...(rounds.get(name) ?? []), r]);
           } catch (err) {
             const msg = err instanceof Error ? err.message : String(err);
-            out = { case: def.name, proto, server: name, concurrency: def.concurrency, error: s.dead ?? msg };
+            row.results[name] = { case: def.name, proto, server: name, concurrency: def.concurrency, error: s.dead ?? msg };
           }
         }
-        row.results[name] = out;
-        emit(out);
+      }
+      for (const name of args.servers) {
+        const rs = rounds.get(name);
+        if (row.results[name] === undefined && rs !== undefined) {
+          const metric = metricOf(def);
+          const sorted = [...rs].sort((a, b) => a[metric] - b[metric]);
+          const median = sorted[Math.floor((sorted.length - 1) / 2)];
+          if (median !== undefined) row.results[name] = args.rounds > 1 ? { ...median, rounds: rs.map((r) => r[metric]) } : median;
+        }
+        const out = row.results[name];
+        if (out !== undefined) emit(out);
       }
       emit(ratioLine(row));
     }
@@ -580,7 +605,7 @@ function markdown(rows: Row[], args: Args, started: Date, seconds: number): stri
   const lines = [
     `# Strongbox benchmark results`,
     '',
-    `Run ${started.toISOString()} (${seconds.toFixed(0)} s${args.quick ? ', --quick' : ''}${args.only ? `, --only ${[...args.only].join(',')}` : ''}), ` +
+    `Run ${started.toISOString()} (${seconds.toFixed(0)} s${args.quick ? ', --quick' : ''}${args.rounds > 1 ? `, median of ${args.rounds} rounds` : ''}${args.only ? `, --only ${[...args.only].join(',')}` : ''}), ` +
       `Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), loopback, one client for all servers.`,
     'Ratios are measured in the same run; absolute figures swing 2–4× on shared machines.',
     'Throughput in MiB/s for 64 MiB objects, ops/s otherwise. Server CPU in CPU-seconds per GiB moved (64 MiB cases) or CPU-ms per operation.',

@@ -1,6 +1,9 @@
+import { invalidUri } from './s3-error.js';
+
 /**
  * The S3 routing table. A request is (method, target, query sub-resources, headers); the
- * first row that matches names the operation. Pure: no I/O. Rows for sub-resources we do
+ * first row that matches names the operation. Pure: no I/O; a path that is not valid
+ * percent-encoded UTF-8 is 400 InvalidURI. Rows for sub-resources we do
  * not implement answer NotImplemented rather than falling through to a wrong success.
  */
 export type Target = 'service' | 'bucket' | 'object';
@@ -86,6 +89,14 @@ export interface RouteMatch {
 
 export type RouteResult = RouteMatch | { readonly op: 'MethodNotAllowed'; readonly target: Target };
 
+const decode = (s: string): string => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw invalidUri();
+  }
+};
+
 /** Splits host and path into bucket and key (path style, or virtual-hosted with a domain). */
 export function resolveTarget(input: RouteInput): { bucket?: string; key?: string } {
   const host = (input.host ?? '').replace(/:\d+$/, '').toLowerCase();
@@ -99,11 +110,11 @@ export function resolveTarget(input: RouteInput): { bucket?: string; key?: strin
     bucket = slash === -1 ? rest : rest.slice(0, slash);
     path = slash === -1 ? '' : rest.slice(slash);
     if (bucket === '') return {};
-    bucket = decodeURIComponent(bucket);
+    bucket = decode(bucket);
   }
   const rawKey = path.replace(/^\//, '');
   if (rawKey === '') return { bucket };
-  return { bucket, key: decodeURIComponent(rawKey) };
+  return { bucket, key: decode(rawKey) };
 }
 
 export function route(input: RouteInput): RouteResult {

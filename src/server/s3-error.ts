@@ -133,6 +133,8 @@ export const illegalLocationConstraint = (region: string, serverRegion: string) 
     { ServerRegion: serverRegion },
   );
 
+export const invalidUri = () => e('InvalidURI', 400, "Couldn't parse the specified URI.");
+
 // ---- resources ----------------------------------------------------------------------
 export const noSuchBucket = (bucket: string) =>
   e('NoSuchBucket', 404, 'The specified bucket does not exist', { BucketName: bucket });

@@ -101,7 +101,7 @@ os.remove(dst)
         bucket,
         `
 sent = []
-s3.meta.events.register('before-send.s3.PutObject', lambda request, **kw: sent.append(dict(request.headers)))
+s3.meta.events.register('before-send.s3.PutObject', lambda request, **kw: sent.append(request.headers))
 p = s3.put_object(Bucket=B, Key='meta/obj.txt', Body=b'hello boto3', Metadata={'color': 'red', 'owner-name': 'Ada'},
                   ContentType='text/plain; charset=utf-8', CacheControl='no-store', ContentDisposition='inline')
 g = s3.get_object(Bucket=B, Key='meta/obj.txt')

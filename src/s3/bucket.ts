@@ -10,6 +10,7 @@ import {
 } from '../server/s3-error.js';
 import { S3_XMLNS, escapeXml, parseXml, readSmallBody, renderXml, xmlText } from '../server/xml.js';
 import { isValidBucketName } from './bucket-name.js';
+import { checkBucketAclHeaders } from './acl.js';
 import { intParam } from './headers.js';
 
 const owner = (ctx: RequestContext) => ({ ID: ctx.user.name, DisplayName: ctx.user.name });
@@ -51,6 +52,7 @@ async function requestedRegion(ctx: RequestContext): Promise<string | undefined>
 export async function createBucket(ctx: RequestContext): Promise<S3Response> {
   const name = ctx.bucketName!;
   if (!isValidBucketName(name)) throw invalidBucketName(name);
+  checkBucketAclHeaders(ctx.headers);
   const region = (await requestedRegion(ctx)) ?? ctx.config.region;
   const existing = ctx.bucket ?? ctx.stores.meta.getBucket(name);
   if (existing !== undefined) {

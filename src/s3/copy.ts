@@ -10,6 +10,7 @@ import { renderXml } from '../server/xml.js';
 import { contentHeadersFrom, header, storageClassFrom, userMetadataFrom } from './headers.js';
 import { evaluateWriteConditions } from './conditions.js';
 import { resolveCopySource } from './copy-source.js';
+import { checkObjectAclHeaders } from './acl.js';
 import { MAX_PUT_SIZE, commitObject, quoteEtag, randomEtag, storeBody } from './object-write.js';
 
 function metadataDirective(headers: IncomingHttpHeaders): 'COPY' | 'REPLACE' {
@@ -36,6 +37,7 @@ export async function copyObject(ctx: ObjectContext): Promise<S3Response> {
   const source = resolveCopySource(ctx);
   const src = source.record;
   const storageClass = storageClassFrom(headers);
+  checkObjectAclHeaders(headers);
   const enc = encryptionForWrite(headers);
   const sameObject = source.bucket === ctx.bucketName && source.key === ctx.key;
   if (sameObject && directive === 'COPY' && header(headers, 'x-amz-storage-class') === undefined && enc.record.mode === src.encryption.mode) {

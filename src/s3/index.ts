@@ -1,6 +1,7 @@
 import type { Handler } from '../server/context.js';
 import { createBucket, deleteBucket, getBucketLocation, getBucketVersioning, headBucket, listBuckets } from './bucket.js';
 import { putObject } from './object-put.js';
+import { getBucketAcl, getObjectAcl, putBucketAcl, putObjectAcl } from './acl.js';
 import { getObject, headObject } from './object-get.js';
 import { deleteObject, deleteObjects } from './delete.js';
 import { copyObject } from './copy.js';
@@ -45,4 +46,8 @@ export const HANDLERS: Readonly<Record<string, Handler>> = Object.freeze({
   CompleteMultipartUpload: completeMultipartUpload as Handler,
   AbortMultipartUpload: abortMultipartUpload as Handler,
   ListParts: listParts as Handler,
+  GetBucketAcl: getBucketAcl as Handler,
+  PutBucketAcl: putBucketAcl as Handler,
+  GetObjectAcl: getObjectAcl as Handler,
+  PutObjectAcl: putObjectAcl as Handler,
 });

@@ -17,6 +17,7 @@ import { renderXml } from '../server/xml.js';
 import { entityTooLarge, invalidArgument, invalidRange, invalidRequest, noSuchUpload } from '../server/s3-error.js';
 import { contentHeadersFrom, header, intParam, storageClassFrom, userMetadataFrom } from './headers.js';
 import { checkBodyLength } from './object-put.js';
+import { checkObjectAclHeaders } from './acl.js';
 import { MAX_PUT_SIZE, quoteEtag, randomEtag, storeBody } from './object-write.js';
 import { resolveCopySource } from './copy-source.js';
 import {
@@ -50,6 +51,7 @@ export async function createMultipartUpload(ctx: ObjectContext): Promise<S3Respo
   const contentHeaders = contentHeadersFrom(headers);
   const userMetadata = userMetadataFrom(headers);
   const storageClass = storageClassFrom(headers);
+  checkObjectAclHeaders(headers);
   const checksum = uploadChecksumFrom(headers);
   const enc = encryptionForWrite(headers);
   const upload: UploadRecord = {

@@ -88,7 +88,10 @@ function partHeaders(rec: ObjectRecord, n: number, checksums: boolean): Response
   const seg = rec.segments[n - 1]!;
   h['content-length'] = seg.size;
   if (seg.size > 0) h['content-range'] = contentRange({ start, end: start + seg.size - 1 }, rec.size);
-  if (checksums && seg.checksum) Object.assign(h, checksumHeaders(seg.checksum));
+  // The part's own checksum, under the object's checksum type (COMPOSITE or FULL_OBJECT).
+  if (checksums && seg.checksum) {
+    Object.assign(h, checksumHeaders({ ...seg.checksum, type: rec.checksum?.type ?? seg.checksum.type }));
+  }
   return h;
 }
 

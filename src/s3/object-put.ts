@@ -6,11 +6,15 @@ import { checksumHeaders } from '../checksum/response-headers.js';
 import { entityTooLarge, missingContentLength } from '../server/s3-error.js';
 import { contentHeadersFrom, header, storageClassFrom, userMetadataFrom } from './headers.js';
 import { evaluateWriteConditions } from './conditions.js';
+import { checkObjectAclHeaders } from './acl.js';
 import { MAX_PUT_SIZE, commitObject, quoteEtag, randomEtag, storeBody } from './object-write.js';
 
 /** Checks shared by PutObject and UploadPart on the size of the body. */
 export function checkBodyLength(ctx: ObjectContext): number | undefined {
   const length = ctx.payload.length;
+  // Only aws-chunked uploads may leave out Content-Length (and then use HTTP chunking).
+  const streaming = ctx.payload.mode.startsWith('streaming-');
+  if (!streaming && header(ctx.headers, 'content-length') === undefined) throw missingContentLength();
   if (length === undefined && header(ctx.headers, 'transfer-encoding') === undefined) throw missingContentLength();
   if (length !== undefined && length > MAX_PUT_SIZE) throw entityTooLarge(length, MAX_PUT_SIZE);
   return length;
@@ -23,6 +27,7 @@ export async function putObject(ctx: ObjectContext): Promise<S3Response> {
   const contentHeaders = contentHeadersFrom(headers);
   const userMetadata = userMetadataFrom(headers);
   const storageClass = storageClassFrom(headers);
+  checkObjectAclHeaders(headers);
   const enc = encryptionForWrite(headers);
   evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
 

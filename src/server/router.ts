@@ -23,12 +23,12 @@ export interface RouteRow {
 
 /** Sub-resources of buckets and objects that Strongbox does not implement yet. */
 const UNIMPLEMENTED_BUCKET = [
-  'acl', 'policy', 'policyStatus', 'lifecycle', 'cors', 'tagging', 'encryption', 'website', 'logging',
+  'policy', 'policyStatus', 'lifecycle', 'cors', 'tagging', 'encryption', 'website', 'logging',
   'notification', 'replication', 'object-lock', 'ownershipControls', 'publicAccessBlock', 'accelerate',
   'requestPayment', 'analytics', 'metrics', 'inventory', 'intelligent-tiering', 'metadataTable',
   'session',
 ] as const;
-const UNIMPLEMENTED_OBJECT = ['acl', 'tagging', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'renameObject'] as const;
+const UNIMPLEMENTED_OBJECT = ['tagging', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'renameObject'] as const;
 
 const notImplementedRows = (target: Target, names: readonly string[]): RouteRow[] =>
   (['GET', 'PUT', 'DELETE', 'POST'] as const).flatMap((method) =>
@@ -41,6 +41,8 @@ export const ROUTES: readonly RouteRow[] = Object.freeze([
   { method: 'GET', target: 'bucket', query: ['location'], op: 'GetBucketLocation', access: 'owner' },
   { method: 'GET', target: 'bucket', query: ['versioning'], op: 'GetBucketVersioning', access: 'owner' },
   { method: 'GET', target: 'bucket', query: ['versions'], op: 'ListObjectVersions', access: 'read' },
+  { method: 'GET', target: 'bucket', query: ['acl'], op: 'GetBucketAcl', access: 'owner' },
+  { method: 'PUT', target: 'bucket', query: ['acl'], op: 'PutBucketAcl', access: 'owner' },
   { method: 'GET', target: 'bucket', query: ['uploads'], op: 'ListMultipartUploads', access: 'read' },
   { method: 'GET', target: 'bucket', query: ['list-type'], op: 'ListObjectsV2', access: 'read' },
   ...notImplementedRows('bucket', UNIMPLEMENTED_BUCKET),
@@ -53,6 +55,8 @@ export const ROUTES: readonly RouteRow[] = Object.freeze([
   // Browser-form POST uploads are not implemented yet.
   { method: 'POST', target: 'bucket', op: 'NotImplemented', access: 'write' },
 
+  { method: 'GET', target: 'object', query: ['acl'], op: 'GetObjectAcl', access: 'owner' },
+  { method: 'PUT', target: 'object', query: ['acl'], op: 'PutObjectAcl', access: 'owner' },
   ...notImplementedRows('object', UNIMPLEMENTED_OBJECT),
   { method: 'PUT', target: 'object', query: ['partNumber', 'uploadId'], header: 'x-amz-copy-source', op: 'UploadPartCopy', access: 'write' },
   { method: 'PUT', target: 'object', query: ['partNumber', 'uploadId'], op: 'UploadPart', access: 'write' },

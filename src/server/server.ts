@@ -47,6 +47,8 @@ export async function startServer(
   const server = tls
     ? https.createServer({ ...options, key: tls.key, cert: tls.cert }, listener)
     : http.createServer(options, listener);
+  // Node answers 417 to an Expect other than 100-continue by itself; Amazon ignores it.
+  server.on('checkExpectation', listener);
   server.on('clientError', (err, socket) => {
     log.debug({ err }, 'client error');
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');

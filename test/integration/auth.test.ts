@@ -366,6 +366,54 @@ for (const transport of TRANSPORTS) {
         assert.equal(xmlCode(res.text), 'AccessDenied');
       });
 
+      it('a malformed Authorization header → 400 AuthorizationHeaderMalformed', async () => {
+        const res = await rawRequest(server, {
+          method: 'GET',
+          path: `/${bucket}/hello.txt`,
+          headers: { authorization: 'AWS4-HMAC-SHA256 Credential=garbage, SignedHeaders=host, Signature=00', 'x-amz-date': '20250101T000000Z', 'x-amz-content-sha256': EMPTY_SHA256 },
+        });
+        assert.equal(res.status, 400, res.text);
+        assert.equal(xmlCode(res.text), 'AuthorizationHeaderMalformed');
+      });
+
+      it('a credential scope for another region → 400 AuthorizationHeaderMalformed', async () => {
+        const signed = signRequest({
+          method: 'GET',
+          path: `/${bucket}/hello.txt`,
+          headers: { host: host() },
+          payloadHash: EMPTY_SHA256,
+          creds: server.root,
+          date: new Date(),
+          region: 'eu-west-1',
+        });
+        const res = await rawRequest(server, { method: 'GET', path: `/${bucket}/hello.txt`, headers: signed.headers });
+        assert.equal(res.status, 400, res.text);
+        assert.equal(xmlCode(res.text), 'AuthorizationHeaderMalformed');
+      });
+
+      it('signed chunks carrying more bytes than x-amz-decoded-content-length are refused, nothing stored', async () => {
+        const key = 'signed-chunks-overlong';
+        const headers = { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(data.length - 100) };
+        const signed = signStreaming(key, 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', headers);
+        const body = signedChunkedBody(signed, data, 64 * KiB);
+        const res = await rawRequest(server, { method: 'PUT', path: `/${bucket}/${key}`, headers: signed.headers, body });
+        assert.equal(res.status, 400, res.text);
+        assert.equal(await exists(key), false);
+      });
+
+      it('a presigned URL made by another user cannot read root\'s object', async () => {
+        const alice = await server.addUser(`presigner${transport.name}`);
+        const as = s3Client(server, alice);
+        try {
+          const url = await getSignedUrl(as, new GetObjectCommand({ Bucket: bucket, Key: 'hello.txt' }), { expiresIn: 300 });
+          const res = await fetchUrl(server, url);
+          assert.equal(res.status, 403);
+          assert.equal(xmlCode(res.text), 'AccessDenied');
+        } finally {
+          as.destroy();
+        }
+      });
+
       it('a hand-signed GET with a percent-encoded key works (signer sanity check)', async () => {
         await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'sp ace/é+x', Body: 'encoded' }));
         const res = await signedRequest(server, server.root, { method: 'GET', path: `/${bucket}/sp%20ace/%C3%A9%2Bx` });

@@ -5,8 +5,15 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import https from 'node:https';
+import { join } from 'node:path';
 import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  ListPartsCommand,
+  UploadPartCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -15,7 +22,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { bodyBytes, bucketName, expectS3Error, fetchUrl, rawRequest, s3Client, signedRequest, startServer, xmlCode, type TestServer } from './harness.js';
+import { bodyBytes, bucketName, expectS3Error, fetchUrl, listFiles, rawRequest, s3Client, signedRequest, startServer, xmlCode, type TestServer } from './harness.js';
 import { signRequest, signedChunkedTrailerBody, unsignedTrailerBody } from './fixtures/sigv4.js';
 import { checksumB64, md5Hex, pseudoRandomBytes } from './fixtures/checksums.js';
 
@@ -261,6 +268,71 @@ describe('edge cases over https', () => {
       const res = await s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 0 }));
       assert.equal(res.KeyCount, 0);
       assert.equal(res.Contents, undefined);
+    });
+
+    it('GET partNumber=1 of a single-part object returns the whole object', async () => {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'one-part', Body: 'whole thing' }));
+      const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'one-part', PartNumber: 1 }));
+      assert.equal((await bodyBytes(res.Body)).toString(), 'whole thing');
+    });
+
+    it('part numbers outside 1..10000 are refused with InvalidArgument', async () => {
+      const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'pn' }));
+      for (const PartNumber of [0, 10001]) {
+        await expectS3Error(s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'pn', UploadId: up.UploadId, PartNumber, Body: 'x' })), 'InvalidArgument', 400);
+      }
+    });
+
+    it('a completed upload is gone for ListParts', async () => {
+      const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'done-mpu' }));
+      const p = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'done-mpu', UploadId: up.UploadId, PartNumber: 1, Body: 'x' }));
+      await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'done-mpu', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p.ETag ?? '' }] } }));
+      await expectS3Error(s3.send(new ListPartsCommand({ Bucket: bucket, Key: 'done-mpu', UploadId: up.UploadId })), 'NoSuchUpload', 404);
+    });
+
+    it('key and metadata limits apply to CreateMultipartUpload and CopyObject too', async () => {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'limits-src', Body: 'x' }));
+      const long = 'L'.repeat(1025);
+      await expectS3Error(s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: long })), 'KeyTooLongError', 400);
+      await expectS3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: long, CopySource: `${bucket}/limits-src` })), 'KeyTooLongError', 400);
+      // 2 KiB is the total of all user metadata keys and values, not a per-value limit.
+      const many: Record<string, string> = {};
+      for (let i = 0; i < 10; i++) many[`m${i}`] = 'v'.repeat(250);
+      await expectS3Error(s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'meta-mpu', Metadata: many })), 'MetadataTooLarge', 400);
+      await expectS3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'meta-many', Body: 'x', Metadata: many })), 'MetadataTooLarge', 400);
+      await expectS3Error(
+        s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'meta-copy', CopySource: `${bucket}/limits-src`, MetadataDirective: 'REPLACE', Metadata: many })),
+        'MetadataTooLarge',
+        400,
+      );
+      assert.equal(await exists('meta-many'), false);
+      assert.equal(await exists('meta-copy'), false);
+    });
+
+    it('a client that disconnects mid-body leaves no object and no temp file', async () => {
+      const key = 'disconnect';
+      const big = pseudoRandomBytes(2 * 1024 * 1024, 62);
+      const signed = sign(key, 'UNSIGNED-PAYLOAD', { 'content-length': String(big.length) });
+      const u = new URL(server.url);
+      await new Promise<void>((resolve) => {
+        const req = https.request({ host: u.hostname, port: u.port, method: 'PUT', path: `/${bucket}/${key}`, headers: signed.headers, ca: server.ca, agent: false });
+        req.on('error', () => resolve());
+        req.on('response', (res) => {
+          res.resume();
+          resolve();
+        });
+        req.write(big.subarray(0, 1024 * 1024), () => {
+          setTimeout(() => req.destroy(), 100);
+        });
+      });
+      let tmp: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        tmp = await listFiles(join(server.dataDir, 'data', 'tmp'));
+        if (tmp.length === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.deepEqual(tmp, [], 'temp file of the aborted upload removed');
+      assert.equal(await exists(key), false);
     });
 
     it('HEAD with a Range answers 206 with the range length', async () => {

@@ -392,8 +392,8 @@ export function runPython(script: string, env: NodeJS.ProcessEnv) {
 }
 
 /** Run `aws <args> --endpoint-url <url>`. */
-export function runAws(server: Pick<TestServer, 'url'>, args: readonly string[], env: NodeJS.ProcessEnv) {
-  return run('aws', [...args, '--endpoint-url', server.url], { env, timeoutMs: 240_000 });
+export function runAws(server: Pick<TestServer, 'url'>, args: readonly string[], env: NodeJS.ProcessEnv, input?: Buffer) {
+  return run('aws', [...args, '--endpoint-url', server.url], { env, timeoutMs: 240_000, ...(input === undefined ? {} : { input }) });
 }
 
 /** Both transports, for suites that must run over each (spec §9.1: the body format differs). */

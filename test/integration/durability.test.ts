@@ -19,6 +19,7 @@ import {
   ListBucketsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  ListPartsCommand,
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -247,6 +248,65 @@ describe('durability: SIGKILL during an upload', () => {
       const now = await bodyBytes((await s3b.send(new GetObjectCommand({ Bucket: bucket, Key: 'victim' }))).Body);
       assert.ok(now.equals(fileBody(30)));
       await expectBlobCount(restarted, objects, 'after overwriting post-restart');
+    } finally {
+      s3b.destroy();
+    }
+  });
+});
+
+describe('durability: restart with an open multipart upload', () => {
+  let dataDir: string | undefined;
+  let current: TestServer | undefined;
+  after(async () => {
+    await current?.kill();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps the uploaded parts across a restart (the start-up scrub must not eat them)', async () => {
+    const first = await startServer({});
+    current = first;
+    dataDir = first.dataDir;
+    const s3 = s3Client(first);
+    const bucket = bucketName('restart');
+    const p1 = pseudoRandomBytes(5 * MiB, 81);
+    const p2 = pseudoRandomBytes(200 * 1024, 82);
+    let uploadId: string;
+    let etags: string[];
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      uploadId = (await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'open' }))).UploadId ?? '';
+      const r1 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'open', UploadId: uploadId, PartNumber: 1, Body: p1 }));
+      const r2 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'open', UploadId: uploadId, PartNumber: 2, Body: p2 }));
+      etags = [r1.ETag ?? '', r2.ETag ?? ''];
+    } finally {
+      s3.destroy();
+    }
+    // SIGTERM, keeping the data directory: kill() keeps it, a graceful stop is what we want here.
+    process.kill(first.pid, 'SIGTERM');
+    for (let i = 0; i < 200; i++) {
+      try {
+        process.kill(first.pid, 0);
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await first.kill();
+    current = await startServer({ dataDir, root: first.root });
+    const s3b = s3Client(current);
+    try {
+      const parts = await s3b.send(new ListPartsCommand({ Bucket: bucket, Key: 'open', UploadId: uploadId }));
+      assert.deepEqual(parts.Parts?.map((p) => p.ETag), etags);
+      await s3b.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: 'open',
+          UploadId: uploadId,
+          MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+        }),
+      );
+      const got = await bodyBytes((await s3b.send(new GetObjectCommand({ Bucket: bucket, Key: 'open' }))).Body);
+      assert.equal(sha256(got), sha256(Buffer.concat([p1, p2])));
     } finally {
       s3b.destroy();
     }

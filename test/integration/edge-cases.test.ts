@@ -14,6 +14,7 @@ import {
   CreateMultipartUploadCommand,
   ListPartsCommand,
   UploadPartCommand,
+  UploadPartCopyCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -23,8 +24,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { bodyBytes, bucketName, expectS3Error, fetchUrl, listFiles, rawRequest, s3Client, signedRequest, startServer, xmlCode, type TestServer } from './harness.js';
-import { signRequest, signedChunkedTrailerBody, unsignedTrailerBody } from './fixtures/sigv4.js';
-import { checksumB64, md5Hex, pseudoRandomBytes } from './fixtures/checksums.js';
+import { signRequest, signedChunkedBody, signedChunkedTrailerBody, unsignedTrailerBody } from './fixtures/sigv4.js';
+import { checksumB64, md5Hex, multipartEtag, pseudoRandomBytes, sha256 } from './fixtures/checksums.js';
 
 describe('edge cases over https', () => {
   let server: TestServer;
@@ -153,6 +154,80 @@ describe('edge cases over https', () => {
       assert.equal(xmlCode(res.text), 'IncompleteBody');
       assert.equal(await exists('short'), false);
     });
+  });
+
+  describe('empty aws-chunked bodies', () => {
+    it('an empty STREAMING-UNSIGNED-PAYLOAD-TRAILER body stores an empty object', async () => {
+      const signed = sign('empty-trailer', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', {
+        'content-encoding': 'aws-chunked',
+        'x-amz-decoded-content-length': '0',
+        'x-amz-trailer': 'x-amz-checksum-crc32',
+      });
+      const res = await put('empty-trailer', signed.headers, unsignedTrailerBody(Buffer.alloc(0), 1024, 'x-amz-checksum-crc32', 'AAAAAA=='), true);
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.headers['etag'], '"d41d8cd98f00b204e9800998ecf8427e"');
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'empty-trailer' }));
+      assert.equal(head.ContentLength, 0);
+    });
+
+    it('an empty signed-chunk body (only the final chunk) stores an empty object', async () => {
+      const signed = sign('empty-signed', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': '0' });
+      const res = await put('empty-signed', signed.headers, signedChunkedBody(signed, Buffer.alloc(0), 65_536));
+      assert.equal(res.status, 200, res.text);
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'empty-signed' }));
+      assert.equal(head.ContentLength, 0);
+    });
+  });
+
+  describe('copies from a multipart source', () => {
+    const MiB = 1024 * 1024;
+    const p1 = pseudoRandomBytes(5 * MiB, 63);
+    const p2 = pseudoRandomBytes(300_000, 64);
+    const whole = Buffer.concat([p1, p2]);
+    before(async () => {
+      const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp-src' }));
+      const r1 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp-src', UploadId: up.UploadId, PartNumber: 1, Body: p1 }));
+      const r2 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp-src', UploadId: up.UploadId, PartNumber: 2, Body: p2 }));
+      const done = await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: 'mp-src',
+          UploadId: up.UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: r1.ETag ?? '' }, { PartNumber: 2, ETag: r2.ETag ?? '' }] },
+        }),
+      );
+      assert.equal(done.ETag, multipartEtag([p1, p2]));
+    });
+
+    it('CopyObject of a multipart object copies every byte', async () => {
+      await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'mp-copy', CopySource: `${bucket}/mp-src` }));
+      const got = await bodyBytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp-copy' }))).Body);
+      assert.equal(sha256(got), sha256(whole));
+    });
+
+    it('UploadPartCopy of a range that crosses the source part boundary', async () => {
+      const from = p1.length - 1000;
+      const to = p1.length + 999;
+      const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp-range' }));
+      const r = await s3.send(
+        new UploadPartCopyCommand({ Bucket: bucket, Key: 'mp-range', UploadId: up.UploadId, PartNumber: 1, CopySource: `${bucket}/mp-src`, CopySourceRange: `bytes=${from}-${to}` }),
+      );
+      const slice = whole.subarray(from, to + 1);
+      assert.equal(r.CopyPartResult?.ETag, `"${md5Hex(slice)}"`);
+      await s3.send(
+        new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'mp-range', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: r.CopyPartResult?.ETag ?? '' }] } }),
+      );
+      const got = await bodyBytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp-range' }))).Body);
+      assert.ok(got.equals(slice));
+    });
+  });
+
+  it('DeleteObjects escapes XML special characters in keys', async () => {
+    const keys = ['x&y', 'a<b>c', 'quote"s', "apo's"];
+    for (const Key of keys) await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }));
+    const res = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+    assert.deepEqual((res.Deleted ?? []).map((d) => d.Key).sort(), [...keys].sort());
+    for (const Key of keys) assert.equal(await exists(Key), false, Key);
   });
 
   describe('checksum header conflicts (§9.4)', () => {

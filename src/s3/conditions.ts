@@ -72,6 +72,10 @@ export function evaluateCopySourceConditions(headers: IncomingHttpHeaders, rec: 
  * needs the current ETag.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
  */
+/** Whether a write request carries a condition (so the current object must be looked up). */
+export const hasWriteConditions = (headers: IncomingHttpHeaders): boolean =>
+  headers['if-none-match'] !== undefined || headers['if-match'] !== undefined;
+
 export function evaluateWriteConditions(headers: IncomingHttpHeaders, current: ObjectRecord | undefined, key: string): void {
   const ifNoneMatch = header(headers, 'if-none-match');
   const ifMatch = header(headers, 'if-match');

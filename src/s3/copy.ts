@@ -8,7 +8,7 @@ import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../checksum/types.j
 import { invalidArgument, invalidRequest } from '../server/s3-error.js';
 import { renderXml } from '../server/xml.js';
 import { contentHeadersFrom, header, storageClassFrom, userMetadataFrom } from './headers.js';
-import { evaluateWriteConditions } from './conditions.js';
+import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';
 import { resolveCopySource } from './copy-source.js';
 import { checkObjectAclHeaders } from './acl.js';
 import { MAX_PUT_SIZE, commitObject, quoteEtag, randomEtag, storeBody } from './object-write.js';
@@ -50,7 +50,7 @@ export async function copyObject(ctx: ObjectContext): Promise<S3Response> {
   }
   const contentHeaders = directive === 'COPY' ? src.contentHeaders : contentHeadersFrom(headers);
   const userMetadata = directive === 'COPY' ? src.userMetadata : userMetadataFrom(headers);
-  evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
+  if (hasWriteConditions(headers)) evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
 
   const algorithm = copyChecksumAlgorithm(headers, src);
   const digest = digestBody({ md5: enc.etagIsMd5, algorithm });

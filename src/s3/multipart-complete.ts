@@ -21,7 +21,7 @@ import {
   malformedXml,
 } from '../server/s3-error.js';
 import { header } from './headers.js';
-import { evaluateWriteConditions } from './conditions.js';
+import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';
 import { MAX_OBJECT_SIZE, reclaim } from './object-write.js';
 import { urlEncodeKey } from './list-page.js';
 import {
@@ -204,7 +204,7 @@ export async function completeMultipartUpload(ctx: ObjectContext): Promise<S3Res
     owner: upload.owner,
   };
   // Checked right before the commit, with no await in between (If-None-Match / If-Match).
-  evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
+  if (hasWriteConditions(headers)) evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
   let outcome: Awaited<ReturnType<typeof stores.meta.completeUpload>>;
   try {
     outcome = await stores.meta.completeUpload(upload.uploadId, rec);

@@ -5,7 +5,7 @@ import { checkBody } from '../checksum/body-check.js';
 import { checksumHeaders } from '../checksum/response-headers.js';
 import { entityTooLarge, missingContentLength } from '../server/s3-error.js';
 import { contentHeadersFrom, header, storageClassFrom, userMetadataFrom } from './headers.js';
-import { evaluateWriteConditions } from './conditions.js';
+import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';
 import { checkObjectAclHeaders } from './acl.js';
 import { MAX_PUT_SIZE, commitObject, quoteEtag, randomEtag, storeBody } from './object-write.js';
 
@@ -27,7 +27,7 @@ export async function putObject(ctx: ObjectContext): Promise<S3Response> {
   const storageClass = storageClassFrom(headers);
   checkObjectAclHeaders(headers);
   const enc = encryptionForWrite(headers);
-  evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
+  if (hasWriteConditions(headers)) evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
 
   // Amazon computes a CRC64NVME for every object uploaded without a checksum.
   const check = checkBody(headers, ctx.payload, { md5: enc.etagIsMd5, defaultAlgorithm: 'CRC64NVME' });
@@ -54,7 +54,7 @@ export async function putObject(ctx: ObjectContext): Promise<S3Response> {
   };
   try {
     // Checked again now that the body is in: another writer may have won meanwhile.
-    evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
+    if (hasWriteConditions(headers)) evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
   } catch (err) {
     await stores.blobs.remove([segment]);
     throw err;

@@ -10,6 +10,7 @@ import { route } from './router.js';
 import { authorize } from './authorize.js';
 import { HANDLERS } from '../s3/index.js';
 import type { RequestContext, S3Response, Stores } from './context.js';
+import type { UserRecord } from '../store/meta/types.js';
 import { S3Error, accessDenied, keyTooLong, methodNotAllowed, noSuchBucket, notImplemented } from './s3-error.js';
 import { renderError, toS3Error } from './error-response.js';
 
@@ -66,15 +67,16 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
     resource = bucketName === undefined ? '/' : key === undefined ? `/${bucketName}` : `/${bucketName}/${key}`;
     log = deps.log.child({ reqId, op, bucket: bucketName });
 
+    let signer: UserRecord | undefined;
     const verified = verifyRequest({ method, rawPath, rawQuery, headers: req.headers, rawHeaders }, req, {
-      lookup: (ak: string) => deps.stores.meta.getUserByAccessKey(ak)?.secretAccessKey,
+      lookup: (ak: string) => (signer = deps.stores.meta.getUserByAccessKey(ak))?.secretAccessKey,
       now: deps.now,
     });
     if (key !== undefined && Buffer.byteLength(key) > MAX_KEY_BYTES) throw keyTooLong(Buffer.byteLength(key));
     const bucket = bucketName === undefined ? undefined : deps.stores.meta.getBucket(bucketName);
     if (bucketName !== undefined && bucket === undefined && op !== 'CreateBucket') throw noSuchBucket(bucketName);
     // Anonymous requests are refused until bucket policies exist.
-    const user = verified.accessKeyId === undefined ? undefined : deps.stores.meta.getUserByAccessKey(verified.accessKeyId);
+    const user = verified.accessKeyId === undefined ? undefined : signer;
     if (user === undefined) throw accessDenied();
     authorize(user, match.access, bucket);
 

@@ -31,7 +31,7 @@ test('prefixUpperBound and listRange work on bytes', () => {
   assert.deepEqual(r?.upper, Buffer.from('b'));
 });
 
-for (const writer of ['thread', 'inline'] as const) {
+for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
   describe(`SqliteMetaStore (writer: ${writer})`, () => {
     async function open(t: import('node:test').TestContext): Promise<{ meta: SqliteMetaStore; dir: string }> {
       const dir = await tempDir(t);

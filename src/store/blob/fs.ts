@@ -186,9 +186,11 @@ class FsBlobWriter extends Writable implements BlobWriter {
   private async seal(): Promise<void> {
     // Small enough and no file yet (even with a large size hint): inline costs no file I/O.
     if (this.fd === undefined && this.bufferedBytes <= this.inlineMax) {
-      const first = this.buffered[0];
-      const data =
-        this.buffered.length === 1 && first !== undefined ? first : Buffer.concat(this.buffered);
+      // A compact copy: a chunk may be a view into a much larger socket buffer, which would
+      // otherwise stay alive with the record and be cloned whole to the metadata writer.
+      const data = Buffer.allocUnsafeSlow(this.bufferedBytes);
+      let at = 0;
+      for (const chunk of this.buffered) at += chunk.copy(data, at);
       this.buffered = [];
       this.state = 'done';
       this.segment = { kind: 'inline', data };

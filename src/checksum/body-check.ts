@@ -37,6 +37,8 @@ export interface BodyCheckOptions {
   md5: boolean;
   /** Checksum to compute when the request names none (Amazon: CRC64NVME, §9.5). */
   defaultAlgorithm?: ChecksumAlgorithm;
+  /** A checksum to compute in addition to the announced one (reported as `extra`). */
+  alsoCompute?: ChecksumAlgorithm;
   /**
    * Bodies larger than this are hashed in worker threads; default {@link INLINE_LIMIT}.
    * 0 forces workers, Infinity forces inline. @internal (tests, benchmarks)
@@ -52,6 +54,8 @@ export interface BodyDigests {
   checksum?: StoredChecksum;
   /** The same checksum as raw digest bytes. */
   checksumDigest?: Buffer;
+  /** The `alsoCompute` checksum, type FULL_OBJECT. */
+  extra?: StoredChecksum;
 }
 
 export interface BodyCheck {
@@ -168,6 +172,8 @@ export function checkBody(headers: IncomingHttpHeaders, payload: Payload, opts: 
   const names: HashName[] = [];
   if (wantMd5) names.push('MD5');
   if (algorithm !== undefined) names.push(algorithm);
+  const extra = opts.alsoCompute;
+  if (extra !== undefined && !names.includes(extra)) names.push(extra);
   const stream = new HashingStream(names, payload.length, opts.inlineLimit ?? INLINE_LIMIT);
 
   return {
@@ -175,7 +181,12 @@ export function checkBody(headers: IncomingHttpHeaders, payload: Payload, opts: 
     async result(): Promise<BodyDigests> {
       const outcome = await stream.outcome;
       if (!outcome.ok) throw outcome.error;
-      return verify(announced, payload, outcome.digests, stream.size, algorithm);
+      const digests = verify(announced, payload, outcome.digests, stream.size, algorithm);
+      const extraDigest = extra === undefined ? undefined : outcome.digests.get(extra);
+      if (extra !== undefined && extraDigest !== undefined) {
+        digests.extra = { algorithm: extra, type: 'FULL_OBJECT', value: b64(extraDigest) };
+      }
+      return digests;
     },
   };
 }

@@ -131,9 +131,16 @@ function completedChecksum(upload: UploadRecord, parts: readonly PartRecord[]): 
     const type = upload.checksumType ?? (upload.checksumAlgorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE');
     return objectChecksum(upload.checksumAlgorithm, type, parts);
   }
-  // Only when every part carries one: parts of SSE-C uploads carry none (§9.5).
+  // Parts of SSE-C uploads carry none (§9.5); others have the server's CRC64NVME.
   if (isCustomerKeyed(upload.encryption)) return undefined;
-  return objectChecksum('CRC64NVME', 'FULL_OBJECT', parts);
+  return objectChecksum(
+    'CRC64NVME',
+    'FULL_OBJECT',
+    parts.map((p) => {
+      const checksum = p.serverChecksum ?? p.checksum;
+      return checksum === undefined ? { size: p.size } : { size: p.size, checksum };
+    }),
+  );
 }
 
 /**

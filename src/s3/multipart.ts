@@ -117,6 +117,7 @@ async function storePart(
     lastModified: ctx.now(),
     blob: segment,
     ...(digests.checksum === undefined ? {} : { checksum: digests.checksum }),
+    ...(digests.extra === undefined ? {} : { serverChecksum: digests.extra }),
     ...(params === undefined ? {} : { encryption: params }),
   };
   if (digests.size > MAX_PUT_SIZE) {
@@ -147,9 +148,13 @@ export async function uploadPart(ctx: ObjectContext): Promise<S3Response> {
     throw checksumTypeMismatch(upload.checksumAlgorithm, announced);
   }
   const defaultAlgorithm = partDefaultAlgorithm(upload);
+  // Amazon gives an upload created without an algorithm a full-object CRC64NVME, whatever
+  // the parts carry (SDKs send CRC32 by default): compute it alongside (not for SSE-C, §9.5).
+  const serverCrc = upload.checksumAlgorithm === undefined && defaultAlgorithm !== undefined;
   const check = checkBody(headers, ctx.payload, {
     md5: enc.etagIsMd5,
     ...(defaultAlgorithm === undefined ? {} : { defaultAlgorithm }),
+    ...(serverCrc ? { alsoCompute: 'CRC64NVME' as const } : {}),
   });
   const part = await storePart(ctx, upload, partNumber, enc, ctx.payload.body, check, length);
   return {

@@ -130,6 +130,7 @@ interface UploadMeta {
 }
 interface PartMeta {
   checksum?: StoredChecksum;
+  serverChecksum?: StoredChecksum;
   encryption?: Record<string, unknown>;
 }
 
@@ -206,6 +207,7 @@ export function uploadMetaJson(u: UploadRecord): string {
 export function partMetaJson(p: PartRecord): string {
   const meta: PartMeta = {
     ...(p.checksum !== undefined && { checksum: p.checksum }),
+    ...(p.serverChecksum !== undefined && { serverChecksum: p.serverChecksum }),
     ...(p.encryption !== undefined && { encryption: { ...p.encryption } }),
   };
   return JSON.stringify(meta);
@@ -283,6 +285,7 @@ export function partFromRow(r: PartRow): PartRecord {
     lastModified: new Date(r.last_modified),
     blob: blobFromRow(r),
     ...(m.checksum !== undefined && { checksum: m.checksum }),
+    ...(m.serverChecksum !== undefined && { serverChecksum: m.serverChecksum }),
     ...(m.encryption !== undefined && { encryption: m.encryption }),
   };
 }

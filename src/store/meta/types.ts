@@ -95,6 +95,11 @@ export interface PartRecord {
   readonly lastModified: Date;
   readonly blob: BlobSegment;
   readonly checksum?: StoredChecksum;
+  /**
+   * The CRC64NVME the server computes for a part of an upload created without a checksum
+   * algorithm, so that Complete can give the object Amazon's full-object CRC64NVME.
+   */
+  readonly serverChecksum?: StoredChecksum;
   readonly encryption?: Readonly<Record<string, unknown>>;
 }
 

@@ -50,6 +50,8 @@ const META_CODES: ReadonlySet<string> = new Set<MetaStoreErrorCode>([
 const USER_CACHE_MS = 1000;
 const USER_CACHE_MAX = 10_000;
 const BUCKET_CACHE_MAX = 100_000;
+const OBJECT_CACHE_MAX = 50_000;
+const OBJECT_CACHE_MAX_BYTES = 64 * 1024 * 1024;
 
 interface Pending {
   readonly op: WriteOp;
@@ -342,16 +344,56 @@ export class SqliteMetaStore implements MetaStore {
 
   // ---- objects ----
 
+  /**
+   * Objects change only through this store's writer, so lookups are cached (bounded by
+   * entries and by inline bytes) and an entry is dropped when a write to its key settles,
+   * before the writer's caller sees the result. A lookup costs a SQLite read transaction
+   * (two, with the segments) otherwise, the largest part of a small GET or HEAD.
+   */
   getObject(bucket: string, key: string): ObjectRecord | undefined {
-    return this.reader.getObject(bucket, key);
+    const id = `${bucket}/${key}`;
+    const hit = this.objectCache.get(id);
+    if (hit !== undefined) {
+      // Most recently used last (Map order).
+      this.objectCache.delete(id);
+      this.objectCache.set(id, hit);
+      return hit.record;
+    }
+    const record = this.reader.getObject(bucket, key);
+    const bytes = record?.segments.reduce((n, s) => n + (s.blob.kind === 'inline' ? s.blob.data.length : 0), 0) ?? 0;
+    if (bytes <= OBJECT_CACHE_MAX_BYTES / 64) {
+      this.objectCache.set(id, { record, bytes });
+      this.objectCacheBytes += bytes;
+      for (const [oldest, entry] of this.objectCache) {
+        if (this.objectCache.size <= OBJECT_CACHE_MAX && this.objectCacheBytes <= OBJECT_CACHE_MAX_BYTES) break;
+        this.objectCache.delete(oldest);
+        this.objectCacheBytes -= entry.bytes;
+      }
+    }
+    return record;
+  }
+  private readonly objectCache = new Map<string, { record: ObjectRecord | undefined; bytes: number }>();
+  private objectCacheBytes = 0;
+  private forgetObject(bucket: string, key: string): void {
+    const id = `${bucket}/${key}`;
+    const entry = this.objectCache.get(id);
+    if (entry === undefined) return;
+    this.objectCache.delete(id);
+    this.objectCacheBytes -= entry.bytes;
   }
   async putObject(object: ObjectRecord): Promise<ObjectRecord | undefined> {
-    return fixObject(await this.enqueue<ObjectRecord | undefined>({ op: 'putObject', object }));
+    try {
+      return fixObject(await this.enqueue<ObjectRecord | undefined>({ op: 'putObject', object }));
+    } finally {
+      this.forgetObject(object.bucket, object.key);
+    }
   }
   async deleteObject(bucket: string, key: string): Promise<ObjectRecord | undefined> {
-    return fixObject(
-      await this.enqueue<ObjectRecord | undefined>({ op: 'deleteObject', bucket, key }),
-    );
+    try {
+      return fixObject(await this.enqueue<ObjectRecord | undefined>({ op: 'deleteObject', bucket, key }));
+    } finally {
+      this.forgetObject(bucket, key);
+    }
   }
   listObjects(bucket: string, query: ListObjectsQuery): ObjectSummary[] {
     return this.reader.listObjects(bucket, query);
@@ -389,9 +431,16 @@ export class SqliteMetaStore implements MetaStore {
     uploadId: string,
     object: ObjectRecord,
   ): Promise<{ replaced: ObjectRecord | undefined; unusedParts: PartRecord[] }> {
-    const r = await this.enqueue<{ replaced: ObjectRecord | undefined; unusedParts: PartRecord[] }>(
-      { op: 'completeUpload', uploadId, object },
-    );
+    let r: { replaced: ObjectRecord | undefined; unusedParts: PartRecord[] };
+    try {
+      r = await this.enqueue<{ replaced: ObjectRecord | undefined; unusedParts: PartRecord[] }>({
+        op: 'completeUpload',
+        uploadId,
+        object,
+      });
+    } finally {
+      this.forgetObject(object.bucket, object.key);
+    }
     return { replaced: fixObject(r.replaced), unusedParts: r.unusedParts.map(fixPart) };
   }
 

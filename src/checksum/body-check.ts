@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 /**
  * The one thing operations use for uploaded bodies: a pass-through Transform that computes
  * the MD5 (ETag) and the flexible checksum of the plaintext, then verifies what the request
@@ -65,6 +66,14 @@ export interface BodyCheck {
   result(): Promise<BodyDigests>;
 }
 
+/**
+ * Streams hashed by workers at once. Beyond one per core the cores are busy anyway, and
+ * hashing a further stream on the main thread saves copying its bytes to a worker: at high
+ * concurrency total CPU, not parallelism, decides throughput.
+ */
+const MAX_REMOTE_STREAMS = Math.max(1, availableParallelism());
+let remoteStreams = 0;
+
 type Outcome = { ok: true; digests: Map<HashName, Buffer> } | { ok: false; error: Error };
 
 /** Hashes a stream inline, in worker threads, or first inline-staged and then in workers. */
@@ -89,8 +98,10 @@ class HashingStream extends Transform {
     if (names.length === 0) return;
     if (expectedLength !== undefined && expectedLength <= inlineLimit) {
       this.inline = names.map(createHasher);
+    } else if (inlineLimit !== 0 && remoteStreams >= MAX_REMOTE_STREAMS) {
+      this.inline = names.map(createHasher);
     } else if (expectedLength !== undefined || inlineLimit === 0) {
-      this.remote = new RemoteHash(names);
+      this.startRemote();
     } else {
       this.staged = [];
     }
@@ -113,9 +124,15 @@ class HashingStream extends Transform {
         this.staged.push(Buffer.from(chunk)); // a copy: upstream may reuse its buffer
         return cb();
       }
-      this.remote = new RemoteHash(this.names);
-      for (const b of this.staged) this.remote.write(b);
+      const staged = this.staged;
       this.staged = undefined;
+      if (remoteStreams >= MAX_REMOTE_STREAMS) {
+        const inline = (this.inline = this.names.map(createHasher));
+        for (const b of [...staged, chunk]) for (const h of inline) h.update(b);
+        return cb();
+      }
+      const remote = this.startRemote();
+      for (const b of staged) remote.write(b);
     }
     if (this.remote === undefined) return cb();
     this.remote.write(chunk);
@@ -152,9 +169,16 @@ class HashingStream extends Transform {
     cb(err);
   }
 
+  private startRemote(): RemoteHash {
+    remoteStreams++;
+    this.remote = new RemoteHash(this.names);
+    return this.remote;
+  }
+
   private done(o: Outcome): void {
     if (this.settled) return;
     this.settled = true;
+    if (this.remote !== undefined) remoteStreams--;
     this.settle(o);
   }
 }

@@ -71,7 +71,7 @@ export interface BodyCheck {
  * hashing a further stream on the main thread saves copying its bytes to a worker: at high
  * concurrency total CPU, not parallelism, decides throughput.
  */
-const MAX_REMOTE_STREAMS = Math.max(1, availableParallelism());
+const MAX_REMOTE_STREAMS = Math.max(1, 2 * availableParallelism());
 let remoteStreams = 0;
 
 type Outcome = { ok: true; digests: Map<HashName, Buffer> } | { ok: false; error: Error };

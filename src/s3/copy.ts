@@ -3,7 +3,7 @@ import type { ObjectContext, S3Response } from '../server/context.js';
 import type { ObjectRecord } from '../store/meta/types.js';
 import { encryptionForWrite, readPlaintext } from '../crypto/encryption.js';
 import { digestBody } from '../checksum/body-check.js';
-import { checksumHeaders, checksumXml } from '../checksum/response-headers.js';
+import { CHECKSUM_TYPE_HEADER, checksumXml } from '../checksum/response-headers.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../checksum/types.js';
 import { invalidArgument, invalidRequest } from '../server/s3-error.js';
 import { renderXml } from '../server/xml.js';
@@ -11,7 +11,7 @@ import { contentHeadersFrom, header, storageClassFrom, userMetadataFrom } from '
 import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';
 import { resolveCopySource } from './copy-source.js';
 import { checkObjectAclHeaders } from './acl.js';
-import { MAX_PUT_SIZE, commitObject, quoteEtag, randomEtag, storeBody } from './object-write.js';
+import { MAX_PUT_SIZE, commitObject, singlePartRecord, storeBody } from './object-write.js';
 
 function metadataDirective(headers: IncomingHttpHeaders): 'COPY' | 'REPLACE' {
   const v = header(headers, 'x-amz-metadata-directive') ?? 'COPY';
@@ -58,24 +58,11 @@ export async function copyObject(ctx: ObjectContext): Promise<S3Response> {
   const body = readPlaintext(stores.blobs, src.encryption, src.segments, 0, src.size - 1);
   const { segment, verified: digests } = await storeBody(ctx, body, [digest.stream], enc, params, src.size, () => digest.result());
 
-  const rec: ObjectRecord = {
-    bucket: ctx.bucketName,
-    key: ctx.key,
-    size: digests.size,
-    etag: enc.etagIsMd5 && digests.md5 !== undefined ? quoteEtag(digests.md5) : randomEtag(),
-    lastModified: ctx.now(),
-    contentHeaders,
-    userMetadata,
-    ...(digests.checksum === undefined ? {} : { checksum: digests.checksum }),
-    segments: [{ blob: segment, size: digests.size, ...(params === undefined ? {} : { encryption: params }) }],
-    encryption: enc.record,
-    storageClass,
-    owner: ctx.user.name,
-  };
+  const rec = singlePartRecord(ctx, { enc, params, segment, digests, contentHeaders, userMetadata, storageClass });
   await commitObject(ctx, rec);
   return {
     status: 200,
-    headers: { ...enc.responseHeaders(), ...(rec.checksum === undefined ? {} : { 'x-amz-checksum-type': checksumHeaders(rec.checksum)['x-amz-checksum-type'] }) },
+    headers: { ...enc.responseHeaders(), ...(rec.checksum === undefined ? {} : { [CHECKSUM_TYPE_HEADER]: rec.checksum.type }) },
     body: renderXml('CopyObjectResult', {
       ETag: rec.etag,
       LastModified: rec.lastModified,

@@ -1,5 +1,4 @@
 import type { ObjectContext, S3Response } from '../server/context.js';
-import type { ObjectRecord } from '../store/meta/types.js';
 import { encryptionForWrite } from '../crypto/encryption.js';
 import { checkBody } from '../checksum/body-check.js';
 import { checksumHeaders } from '../checksum/response-headers.js';
@@ -7,7 +6,7 @@ import { entityTooLarge, missingContentLength } from '../server/s3-error.js';
 import { contentHeadersFrom, header, storageClassFrom, userMetadataFrom } from './headers.js';
 import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';
 import { checkObjectAclHeaders } from './acl.js';
-import { MAX_PUT_SIZE, commitObject, quoteEtag, randomEtag, storeBody } from './object-write.js';
+import { MAX_PUT_SIZE, commitObject, singlePartRecord, storeBody } from './object-write.js';
 
 /** Checks shared by PutObject and UploadPart on the size of the body. */
 export function checkBodyLength(ctx: ObjectContext): number | undefined {
@@ -38,20 +37,7 @@ export async function putObject(ctx: ObjectContext): Promise<S3Response> {
     throw entityTooLarge(digests.size, MAX_PUT_SIZE);
   }
 
-  const rec: ObjectRecord = {
-    bucket: ctx.bucketName,
-    key: ctx.key,
-    size: digests.size,
-    etag: enc.etagIsMd5 && digests.md5 !== undefined ? quoteEtag(digests.md5) : randomEtag(),
-    lastModified: ctx.now(),
-    contentHeaders,
-    userMetadata,
-    ...(digests.checksum === undefined ? {} : { checksum: digests.checksum }),
-    segments: [{ blob: segment, size: digests.size, ...(params === undefined ? {} : { encryption: params }) }],
-    encryption: enc.record,
-    storageClass,
-    owner: ctx.user.name,
-  };
+  const rec = singlePartRecord(ctx, { enc, params, segment, digests, contentHeaders, userMetadata, storageClass });
   try {
     // Checked again now that the body is in: another writer may have won meanwhile.
     if (hasWriteConditions(headers)) evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);

@@ -4,7 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import type { BlobSegment } from '../store/blob/types.js';
 import type { ObjectRecord, ObjectSegment } from '../store/meta/types.js';
 import type { WriteEncryption } from '../crypto/encryption.js';
-import type { RequestContext } from '../server/context.js';
+import type { ObjectContext, RequestContext } from '../server/context.js';
+import type { StoredChecksum } from '../checksum/types.js';
 
 /** Amazon's limits: a single PUT or part up to 5 GiB, an object up to 5 TiB (50 TB since 2025). */
 export const MAX_PUT_SIZE = 5 * 1024 ** 3;
@@ -57,6 +58,35 @@ export async function reclaim(ctx: RequestContext, segments: readonly ObjectSegm
   } catch (err) {
     ctx.log.warn({ err }, 'could not reclaim blobs; the next scrub will');
   }
+}
+
+/** What a body stored in one piece (PutObject, CopyObject) becomes. */
+export interface SinglePartWrite {
+  readonly enc: WriteEncryption;
+  readonly params: Readonly<Record<string, unknown>> | undefined;
+  readonly segment: BlobSegment;
+  readonly digests: { readonly size: number; readonly md5?: Buffer; readonly checksum?: StoredChecksum };
+  readonly contentHeaders: Readonly<Record<string, string>>;
+  readonly userMetadata: Readonly<Record<string, string>>;
+  readonly storageClass: string;
+}
+
+/** The record of an object stored in one piece, owned by the caller. */
+export function singlePartRecord(ctx: ObjectContext, w: SinglePartWrite): ObjectRecord {
+  return {
+    bucket: ctx.bucketName,
+    key: ctx.key,
+    size: w.digests.size,
+    etag: w.enc.etagIsMd5 && w.digests.md5 !== undefined ? quoteEtag(w.digests.md5) : randomEtag(),
+    lastModified: ctx.now(),
+    contentHeaders: w.contentHeaders,
+    userMetadata: w.userMetadata,
+    ...(w.digests.checksum === undefined ? {} : { checksum: w.digests.checksum }),
+    segments: [{ blob: w.segment, size: w.digests.size, ...(w.params === undefined ? {} : { encryption: w.params }) }],
+    encryption: w.enc.record,
+    storageClass: w.storageClass,
+    owner: ctx.user.name,
+  };
 }
 
 /** An opaque ETag for objects whose ETag must not be the plaintext MD5 (random per upload). */

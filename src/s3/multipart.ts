@@ -4,7 +4,7 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
  */
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { BucketContext, ObjectContext, S3Response } from '../server/context.js';
 import type { Payload } from '../auth/types.js';
 import type { ChecksumAlgorithm } from '../checksum/types.js';

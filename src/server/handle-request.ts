@@ -11,7 +11,8 @@ import { authorize } from './authorize.js';
 import { HANDLERS } from '../s3/index.js';
 import type { RequestContext, S3Response, Stores } from './context.js';
 import type { UserRecord } from '../store/meta/types.js';
-import { S3Error, accessDenied, keyTooLong, methodNotAllowed, noSuchBucket, notImplemented } from './s3-error.js';
+import type { S3Error} from './s3-error.js';
+import { accessDenied, keyTooLong, methodNotAllowed, noSuchBucket, notImplemented } from './s3-error.js';
 import { renderError, toS3Error } from './error-response.js';
 
 export interface ServerDeps {

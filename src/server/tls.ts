@@ -32,7 +32,6 @@ import type * as X509 from '@peculiar/x509';
 x509.cryptoProvider.set(webcrypto);
 
 type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
 type Algorithm = webcrypto.Algorithm;
 type EcdsaParams = webcrypto.EcdsaParams;
 type EcKeyGenParams = webcrypto.EcKeyGenParams;
@@ -269,19 +268,19 @@ async function importSigningKey(keyObj: KeyObject, keyPath: string): Promise<{ s
     const namedCurve = curve === 'prime256v1' ? 'P-256' : curve === 'secp384r1' ? 'P-384' : curve === 'secp521r1' ? 'P-521' : undefined;
     if (namedCurve === undefined) throw new Error(`TLS: unsupported EC curve ${curve ?? '?'} in ${keyPath}`);
     const hash = namedCurve === 'P-256' ? 'SHA-256' : namedCurve === 'P-384' ? 'SHA-384' : 'SHA-512';
-    const signingKey = (await subtle.importKey('pkcs8', der, { name: 'ECDSA', namedCurve }, false, ['sign'])) as CryptoKey;
+    const signingKey = (await subtle.importKey('pkcs8', der, { name: 'ECDSA', namedCurve }, false, ['sign']));
     return { signingKey, signingAlgorithm: { name: 'ECDSA', hash } as EcdsaParams };
   }
   if (keyObj.asymmetricKeyType === 'rsa') {
     const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-    const signingKey = (await subtle.importKey('pkcs8', der, alg, false, ['sign'])) as CryptoKey;
+    const signingKey = (await subtle.importKey('pkcs8', der, alg, false, ['sign']));
     return { signingKey, signingAlgorithm: alg };
   }
   throw new Error(`TLS: unsupported CA key type ${keyObj.asymmetricKeyType ?? '?'} in ${keyPath}`);
 }
 
 async function createCa(now: number): Promise<CaMaterial> {
-  const keys = (await webcrypto.subtle.generateKey(EC_ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(EC_ALG, true, ['sign', 'verify']));
   const notBefore = new Date(now - BACKDATE_MS);
   const notAfter = new Date(now + CA_VALIDITY_MS);
   const ski = await x509.SubjectKeyIdentifierExtension.create(keys.publicKey);
@@ -346,7 +345,7 @@ async function loadServer(certPath: string, keyPath: string, ca: CaMaterial, nam
 }
 
 async function createServer(ca: CaMaterial, names: SanName[], now: number): Promise<ServerMaterial> {
-  const keys = (await webcrypto.subtle.generateKey(EC_ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(EC_ALG, true, ['sign', 'verify']));
   const notBefore = new Date(now - BACKDATE_MS);
   // Never outlive the issuing CA.
   const notAfter = new Date(Math.min(notBefore.getTime() + SERVER_VALIDITY_MS, ca.notAfter));

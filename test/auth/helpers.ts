@@ -110,7 +110,7 @@ export async function drain(body: Readable): Promise<{ data: Buffer; error: unkn
 }
 
 export function errorCode(err: unknown): string | undefined {
-  return err instanceof S3Error ? err.code : err === undefined ? undefined : `not an S3Error: ${String(err)}`;
+  return err instanceof S3Error ? err.code : err === undefined ? undefined : `not an S3Error: ${err instanceof Error ? err.message : JSON.stringify(err)}`;
 }
 
 /** Splits a buffer into pieces of `size` bytes (to exercise state carried across reads). */

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
@@ -7,11 +7,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { buffer } from 'node:stream/consumers';
 import { openFsBlobStore, type FsBlobStore } from '../../src/store/blob/fs.js';
-import { BlobStoreError, type BlobSegment, type BlobWriter } from '../../src/store/blob/types.js';
+import { BlobStoreError, type BlobSegment } from '../../src/store/blob/types.js';
 import { openStores, closeStores } from '../../src/store/open-stores.js';
 import { objectRecord, tempDir, T0 } from './helpers.js';
 
-async function open(t: import('node:test').TestContext, inlineMax = 1024) {
+async function open(t: TestContext, inlineMax = 1024) {
   const dir = await tempDir(t);
   const blobs = openFsBlobStore(dir, { inlineMax });
   t.after(() => blobs.close());
@@ -170,7 +170,7 @@ test('openStores scrubs only what metadata does not reference', async (t) => {
   const dir = join(await tempDir(t), 'data');
   const s1 = await openStores(dir);
   await s1.meta.createBucket({ name: 'b', owner: 'a', createdAt: T0, region: 'r' });
-  const w = s1.blobs.createWriter(1 << 20) as BlobWriter;
+  const w = s1.blobs.createWriter(1 << 20);
   w.end(randomBytes(100_000));
   const kept = await w.finish();
   await s1.meta.putObject(objectRecord('b', 'k', { segments: [{ blob: kept, size: 100_000 }] }));

@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,7 +33,7 @@ test('prefixUpperBound and listRange work on bytes', () => {
 
 for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
   describe(`SqliteMetaStore (writer: ${writer})`, () => {
-    async function open(t: import('node:test').TestContext): Promise<{ meta: SqliteMetaStore; dir: string }> {
+    async function open(t: TestContext): Promise<{ meta: SqliteMetaStore; dir: string }> {
       const dir = await tempDir(t);
       const meta = openSqliteMetaStore(dir, { writer });
       t.after(() => meta.closeAsync());

@@ -38,9 +38,20 @@ export class BatchWriter {
   private readonly reader: Reader;
   private readonly s;
 
+  private readonly tx: Record<'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit' | 'rollback', Database.Statement>;
+
   constructor(private readonly db: Database.Database) {
     this.reader = new Reader(db);
     const p = (sql: string) => db.prepare(sql);
+    // Prepared once: exec() would parse these statements again for every op of every batch.
+    this.tx = {
+      begin: p('BEGIN IMMEDIATE'),
+      savepoint: p('SAVEPOINT op'),
+      release: p('RELEASE op'),
+      rollbackTo: p('ROLLBACK TO op'),
+      commit: p('COMMIT'),
+      rollback: p('ROLLBACK'),
+    };
     this.s = {
       insertBucket: p('INSERT INTO buckets (name, owner, created_at, region) VALUES (?, ?, ?, ?)'),
       deleteBucket: p('DELETE FROM buckets WHERE name = ?'),
@@ -73,28 +84,28 @@ export class BatchWriter {
 
   applyBatch(ops: readonly WriteOp[]): OpResult[] {
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.tx.begin.run();
     } catch (err) {
       return ops.map(() => failure(err));
     }
     const results: OpResult[] = [];
     try {
       for (const op of ops) {
-        this.db.exec('SAVEPOINT op');
+        this.tx.savepoint.run();
         try {
           const value = this.apply(op);
-          this.db.exec('RELEASE op');
+          this.tx.release.run();
           results.push({ ok: true, value });
         } catch (err) {
-          this.db.exec('ROLLBACK TO op');
-          this.db.exec('RELEASE op');
+          this.tx.rollbackTo.run();
+          this.tx.release.run();
           results.push(failure(err));
         }
       }
-      this.db.exec('COMMIT');
+      this.tx.commit.run();
     } catch (err) {
       // The savepoint machinery or the commit itself failed: nothing of the batch is durable.
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      if (this.db.inTransaction) this.tx.rollback.run();
       return ops.map(() => failure(err));
     }
     return results;

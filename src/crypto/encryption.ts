@@ -66,7 +66,9 @@ export function checkReadAccess(record: EncryptionRecord, headers: IncomingHttpH
 
 /** Response headers describing how a stored object is encrypted. */
 export function encryptionResponseHeaders(record: EncryptionRecord): Record<string, string> {
-  return record.mode === 'none' ? {} : {};
+  // Only unencrypted objects exist so far (checkReadAccess refuses anything else).
+  if (record.mode !== 'none') throw notImplemented();
+  return {};
 }
 
 /**

@@ -44,7 +44,7 @@ function planRead(ctx: ObjectContext, rec: ObjectRecord): ReadPlan {
   const rangeHeader = header(headers, 'range');
   if (partNumber !== undefined) {
     if (rangeHeader !== undefined) throw invalidArgument('Cannot specify both Range header and partNumber query parameter', 'partNumber');
-    return { ...planPart(rec, partNumber, wantChecksums(headers)), headers: { ...base, ...partHeaders(rec, partNumber, wantChecksums(headers)) } };
+    return { ...planPart(rec, partNumber), headers: { ...base, ...partHeaders(rec, partNumber, wantChecksums(headers)) } };
   }
   const range = parseRange(rangeHeader, rec.size);
   if (range !== undefined) {
@@ -63,7 +63,7 @@ function wantChecksums(headers: IncomingHttpHeaders): boolean {
 }
 
 /** The byte range of part `n`; an object uploaded in one piece has a single part 1. */
-function planPart(rec: ObjectRecord, n: number, _checksums: boolean): { status: 200 | 206; range: ByteRange | undefined } {
+function planPart(rec: ObjectRecord, n: number): { status: 200 | 206; range: ByteRange | undefined } {
   if (rec.partsCount === undefined) {
     if (n !== 1) throw invalidPart({ PartNumber: n });
     return { status: 206, range: rec.size === 0 ? undefined : { start: 0, end: rec.size - 1 } };

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MetaStore, UserRecord } from '../store/meta/types.js';
 
@@ -55,13 +55,4 @@ export async function ensureRootUser(
     `AWS_ACCESS_KEY_ID=${user.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${user.secretAccessKey}\n`,
   );
   return { user, created: true };
-}
-
-/** Reads the saved root credentials file, if any. */
-export async function readRootCredentialsFile(dataDir: string): Promise<string | undefined> {
-  try {
-    return await readFile(rootCredentialsPath(dataDir), 'utf8');
-  } catch {
-    return undefined;
-  }
 }

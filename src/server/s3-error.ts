@@ -118,8 +118,6 @@ export const preconditionFailed = (condition: string) =>
   });
 export const invalidBucketName = (bucket: string) =>
   e('InvalidBucketName', 400, 'The specified bucket is not valid.', { BucketName: bucket });
-export const invalidPartNumber = () =>
-  e('InvalidPartNumber', 416, 'The requested partnumber is not satisfiable');
 export const invalidStorageClass = (value: string) =>
   e('InvalidStorageClass', 400, 'The storage class you specified is not valid', { StorageClassRequested: value });
 export const badRequest = (message: string) => e('BadRequest', 400, message);

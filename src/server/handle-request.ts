@@ -49,7 +49,10 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
   const q = url.indexOf('?');
   const rawPath = q === -1 ? url : url.slice(0, q);
   const rawQuery = q === -1 ? '' : url.slice(q + 1);
-  let log = deps.log;
+  // A child logger costs a little on every request: made only when something is logged.
+  let bindings: Record<string, unknown> = { reqId };
+  let child: Logger | undefined;
+  const log = (): Logger => (child ??= deps.log.child(bindings));
   let resource = safeDecode(rawPath);
 
   try {
@@ -66,7 +69,7 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
     }
     const { op, bucket: bucketName, key } = match;
     resource = bucketName === undefined ? '/' : key === undefined ? `/${bucketName}` : `/${bucketName}/${key}`;
-    log = deps.log.child({ reqId, op, bucket: bucketName });
+    bindings = { reqId, op, bucket: bucketName };
 
     let signer: UserRecord | undefined;
     const verified = verifyRequest({ method, rawPath, rawQuery, headers: req.headers, rawHeaders }, req, {
@@ -85,7 +88,9 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
     if (handler === undefined) throw notImplemented();
     const ctx: RequestContext = {
       reqId,
-      log,
+      get log() {
+        return log();
+      },
       config: deps.config,
       stores: deps.stores,
       op,
@@ -102,12 +107,11 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
     };
     const response = await handler(ctx);
     await send(res, method, response);
-    log.info({ status: response.status }, 'request');
+    if (deps.log.isLevelEnabled('info')) log().info({ status: response.status }, 'request');
   } catch (err) {
     const { error, internal } = toS3Error(err);
-    if (log === deps.log) log = deps.log.child({ reqId });
-    if (internal) log.error({ err, method, path: rawPath }, 'internal error');
-    else log.info({ code: error.code, status: error.status }, 'request failed');
+    if (internal) log().error({ err, method, path: rawPath }, 'internal error');
+    else if (deps.log.isLevelEnabled('info')) log().info({ code: error.code, status: error.status }, 'request failed');
     if (res.headersSent) {
       // Too late for an error document: cut the connection so the client sees a failure,
       // never a short body that looks complete.

@@ -121,11 +121,17 @@ export function resolveTarget(input: RouteInput): { bucket?: string; key?: strin
   return { bucket, key: decode(rawKey) };
 }
 
+/** The table's rows grouped by method and target, in table order (first match still wins). */
+const ROWS_BY_METHOD_TARGET = new Map<string, RouteRow[]>();
+for (const row of ROUTES) {
+  const k = `${row.method} ${row.target}`;
+  ROWS_BY_METHOD_TARGET.set(k, [...(ROWS_BY_METHOD_TARGET.get(k) ?? []), row]);
+}
+
 export function route(input: RouteInput): RouteResult {
   const { bucket, key } = resolveTarget(input);
   const target: Target = bucket === undefined ? 'service' : key === undefined ? 'bucket' : 'object';
-  for (const row of ROUTES) {
-    if (row.method !== input.method || row.target !== target) continue;
+  for (const row of ROWS_BY_METHOD_TARGET.get(`${input.method} ${target}`) ?? []) {
     if (row.query && !row.query.every((q) => input.query.has(q))) continue;
     if (row.header && input.headers[row.header] === undefined) continue;
     return { op: row.op, access: row.access, target, bucket, key };

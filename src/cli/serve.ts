@@ -56,13 +56,15 @@ async function serve(opts: ServeOptions): Promise<void> {
   ];
   if (root.created) {
     lines.push(`  export AWS_ACCESS_KEY_ID=${root.user.accessKeyId} AWS_SECRET_ACCESS_KEY=${root.user.secretAccessKey}`);
-    lines.push('', `The root credentials above are shown once; they are saved (mode 0600) in ${rootCredentialsPath(config.dataDir)}.`);
   } else if (config.rootAccessKey === undefined) {
     lines.push(`  export $(cat ${rootCredentialsPath(config.dataDir)})`);
   } else {
     lines.push('  export AWS_ACCESS_KEY_ID=$STRONGBOX_ROOT_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$STRONGBOX_ROOT_SECRET_KEY');
   }
   lines.push('  (AWS CLI v2.9 ignores AWS_ENDPOINT_URL: pass --endpoint-url instead)', '');
+  if (root.created) {
+    lines.push(`The root credentials above are shown once; they are saved (mode 0600) in ${rootCredentialsPath(config.dataDir)}.`, '');
+  }
   process.stdout.write(lines.join('\n') + '\n');
 
   let stopping = false;

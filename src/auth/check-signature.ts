@@ -30,6 +30,24 @@ export interface SignatureCheck extends SigningContext {
   readonly payloadHash: string;
 }
 
+/** Signed headers whose values are secrets: blanked in the CanonicalRequest we echo back. */
+const SECRET_HEADERS = [
+  'x-amz-server-side-encryption-customer-key',
+  'x-amz-copy-source-server-side-encryption-customer-key',
+  'x-amz-security-token',
+];
+
+/** The canonical request with secret header values replaced, for the error document. */
+function redactCanonicalRequest(canonical: string): string {
+  return canonical
+    .split('\n')
+    .map((line) => {
+      const colon = line.indexOf(':');
+      return colon > 0 && SECRET_HEADERS.includes(line.slice(0, colon)) ? `${line.slice(0, colon)}:[redacted]` : line;
+    })
+    .join('\n');
+}
+
 /** Space-separated hex bytes, as Amazon's StringToSignBytes / CanonicalRequestBytes. */
 function spacedHex(s: string): string {
   return Buffer.from(s, 'utf8').toString('hex').replace(/(..)(?!$)/g, '$1 ');
@@ -57,8 +75,9 @@ export function checkSignature(c: SignatureCheck): void {
       StringToSign: stringToSign,
       SignatureProvided: c.signature,
       StringToSignBytes: spacedHex(stringToSign),
-      CanonicalRequest: canonicalRequest,
-      CanonicalRequestBytes: spacedHex(canonicalRequest),
+      // Secret header values (an SSE-C key) never go into an error, even back to their sender.
+      CanonicalRequest: redactCanonicalRequest(canonicalRequest),
+      CanonicalRequestBytes: spacedHex(redactCanonicalRequest(canonicalRequest)),
     });
   }
 }

@@ -233,3 +233,29 @@ test('anonymous requests: no accessKeyId, body passed through raw', () => {
   const v2query = { method: 'GET', rawPath: '/bucket/k', rawQuery: 'AWSAccessKeyId=AK&Signature=x&Expires=1', headers: {} };
   s3Throws(() => verify(v2query), 'InvalidRequest');
 });
+
+test('SignatureDoesNotMatch never echoes a secret header value', () => {
+  const key = Buffer.alloc(32, 7).toString('base64');
+  const headers = {
+    host: 'example.test',
+    'x-amz-date': '20260101T000000Z',
+    'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+    'x-amz-server-side-encryption-customer-key': key,
+    authorization:
+      'AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-server-side-encryption-customer-key, Signature=' +
+      '0'.repeat(64),
+  };
+  try {
+    verifyRequest({ method: 'GET', rawPath: '/b/k', rawQuery: '', headers }, Readable.from([]), {
+      lookup: () => 'secret',
+      now: () => new Date('2026-01-01T00:00:00Z'),
+    });
+    assert.fail('expected SignatureDoesNotMatch');
+  } catch (err) {
+    const e = err as { code: string; fields: Record<string, unknown> };
+    assert.equal(e.code, 'SignatureDoesNotMatch');
+    const all = JSON.stringify(e.fields);
+    assert.ok(!all.includes(key), 'the key must not appear');
+    assert.match(String(e.fields.CanonicalRequest), /x-amz-server-side-encryption-customer-key:\[redacted\]/);
+  }
+});

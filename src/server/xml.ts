@@ -17,24 +17,27 @@ export interface XmlNode {
 // XML 1.0 cannot carry most C0 control characters even as references; S3 emits them as
 // character references anyway, and clients that care ask for encoding-type=url.
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const NEEDS_ESCAPE = /[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f\r]/;
 export function escapeXml(text: string): string {
+  if (!NEEDS_ESCAPE.test(text)) return text;
   return text.replace(/[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f\r]/g, (c) => ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`);
 }
 
 function renderValue(name: string, value: XmlValue, out: string[]): void {
   if (value === undefined) return;
-  if (Array.isArray(value)) {
+  if (typeof value === 'string') {
+    out.push(`<${name}>${escapeXml(value)}</${name}>`);
+  } else if (typeof value === 'number' || typeof value === 'boolean') {
+    out.push(`<${name}>${String(value)}</${name}>`);
+  } else if (Array.isArray(value)) {
     for (const v of value as readonly XmlValue[]) renderValue(name, v, out);
-    return;
-  }
-  if (value instanceof Date) {
+  } else if (value instanceof Date) {
     out.push(`<${name}>${value.toISOString()}</${name}>`);
-  } else if (typeof value === 'object') {
-    out.push(`<${name}>`);
-    for (const [child, v] of Object.entries(value)) renderValue(child, v, out);
-    out.push(`</${name}>`);
   } else {
-    out.push(`<${name}>${escapeXml(String(value))}</${name}>`);
+    out.push(`<${name}>`);
+    const node = value as XmlNode;
+    for (const child in node) renderValue(child, node[child], out);
+    out.push(`</${name}>`);
   }
 }
 

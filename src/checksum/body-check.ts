@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 /**
  * The one thing operations use for uploaded bodies: a pass-through Transform that computes
  * the MD5 (ETag) and the flexible checksum of the plaintext, then verifies what the request
@@ -66,14 +65,6 @@ export interface BodyCheck {
   result(): Promise<BodyDigests>;
 }
 
-/**
- * Streams hashed by workers at once. Beyond one per core the cores are busy anyway, and
- * hashing a further stream on the main thread saves copying its bytes to a worker: at high
- * concurrency total CPU, not parallelism, decides throughput.
- */
-const MAX_REMOTE_STREAMS = Math.max(1, 2 * availableParallelism());
-let remoteStreams = 0;
-
 type Outcome = { ok: true; digests: Map<HashName, Buffer> } | { ok: false; error: Error };
 
 /** Hashes a stream inline, in worker threads, or first inline-staged and then in workers. */
@@ -97,8 +88,6 @@ class HashingStream extends Transform {
     this.outcome = new Promise((resolve) => (this.settle = resolve));
     if (names.length === 0) return;
     if (expectedLength !== undefined && expectedLength <= inlineLimit) {
-      this.inline = names.map(createHasher);
-    } else if (inlineLimit !== 0 && remoteStreams >= MAX_REMOTE_STREAMS) {
       this.inline = names.map(createHasher);
     } else if (expectedLength !== undefined || inlineLimit === 0) {
       this.startRemote();
@@ -124,15 +113,9 @@ class HashingStream extends Transform {
         this.staged.push(Buffer.from(chunk)); // a copy: upstream may reuse its buffer
         return cb();
       }
-      const staged = this.staged;
-      this.staged = undefined;
-      if (remoteStreams >= MAX_REMOTE_STREAMS) {
-        const inline = (this.inline = this.names.map(createHasher));
-        for (const b of [...staged, chunk]) for (const h of inline) h.update(b);
-        return cb();
-      }
       const remote = this.startRemote();
-      for (const b of staged) remote.write(b);
+      for (const b of this.staged) remote.write(b);
+      this.staged = undefined;
     }
     if (this.remote === undefined) return cb();
     this.remote.write(chunk);
@@ -170,7 +153,6 @@ class HashingStream extends Transform {
   }
 
   private startRemote(): RemoteHash {
-    remoteStreams++;
     this.remote = new RemoteHash(this.names);
     return this.remote;
   }
@@ -178,7 +160,6 @@ class HashingStream extends Transform {
   private done(o: Outcome): void {
     if (this.settled) return;
     this.settled = true;
-    if (this.remote !== undefined) remoteStreams--;
     this.settle(o);
   }
 }

@@ -64,6 +64,12 @@ export function checkReadAccess(record: EncryptionRecord, headers: IncomingHttpH
   if (record.mode !== 'none') throw notImplemented();
 }
 
+/**
+ * Whether objects or uploads with this record are keyed by the customer (SSE-C): Amazon gives
+ * such multipart uploads no automatic checksum (../shared/spec/aws-sse.md §9.5).
+ */
+export const isCustomerKeyed = (record: EncryptionRecord): boolean => record.mode === 'sse-c';
+
 /** Response headers describing how a stored object is encrypted. */
 export function encryptionResponseHeaders(record: EncryptionRecord): Record<string, string> {
   // Only unencrypted objects exist so far (checkReadAccess refuses anything else).

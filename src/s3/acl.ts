@@ -3,6 +3,7 @@ import type { BucketContext, ObjectContext, RequestContext, S3Response } from '.
 import { S3Error, malformedXml, noSuchKey } from '../server/s3-error.js';
 import { parseXml, readSmallBody, renderXml } from '../server/xml.js';
 import { header } from './headers.js';
+import { principal } from './owner.js';
 
 /**
  * Access control lists, the way Amazon S3 has configured new buckets since April 2023:
@@ -38,7 +39,7 @@ export function checkBucketAclHeaders(headers: IncomingHttpHeaders): void {
 }
 
 function aclDocument(owner: string): string {
-  const id = { ID: owner, DisplayName: owner };
+  const id = principal(owner);
   return renderXml('AccessControlPolicy', {
     Owner: id,
     AccessControlList: { Grant: { Grantee: id, Permission: 'FULL_CONTROL' } },

@@ -11,9 +11,9 @@ import {
 import { S3_XMLNS, escapeXml, parseXml, readSmallBody, renderXml, xmlText } from '../server/xml.js';
 import { isValidBucketName } from './bucket-name.js';
 import { checkBucketAclHeaders } from './acl.js';
+import { principal } from './owner.js';
 import { intParam } from './headers.js';
 
-const owner = (ctx: RequestContext) => ({ ID: ctx.user.name, DisplayName: ctx.user.name });
 
 /** ListBuckets: the caller's buckets, with optional prefix and pagination. */
 export async function listBuckets(ctx: RequestContext): Promise<S3Response> {
@@ -29,7 +29,7 @@ export async function listBuckets(ctx: RequestContext): Promise<S3Response> {
   return {
     status: 200,
     body: renderXml('ListAllMyBucketsResult', {
-      Owner: owner(ctx),
+      Owner: principal(ctx.user.name),
       Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: b.createdAt, BucketRegion: b.region })) },
       ContinuationToken: truncated ? Buffer.from(page.at(-1)!.name).toString('base64url') : undefined,
       Prefix: ctx.query.has('prefix') ? prefix : undefined,

@@ -9,6 +9,7 @@ import type { BucketContext, S3Response } from '../server/context.js';
 import type { ObjectSummary } from '../store/meta/types.js';
 import { renderXml, type XmlNode } from '../server/xml.js';
 import { invalidArgument } from '../server/s3-error.js';
+import { principal } from './owner.js';
 import {
   decodeContinuationToken,
   delimiterParam,
@@ -52,7 +53,6 @@ function page(ctx: BucketContext, p: ListParams, marker: string | undefined): Pa
   });
 }
 
-const owner = (name: string): XmlNode => ({ ID: name, DisplayName: name });
 
 /** Checksum elements of a listed object, when it has a checksum. */
 const checksumFields = (o: ObjectSummary): XmlNode => ({
@@ -68,7 +68,7 @@ export function contentsNode(o: ObjectSummary, enc: (s: string) => string, withO
     ETag: o.etag,
     ...checksumFields(o),
     Size: o.size,
-    Owner: withOwner ? owner(o.owner) : undefined,
+    Owner: withOwner ? principal(o.owner) : undefined,
     StorageClass: o.storageClass,
   };
 }
@@ -170,7 +170,7 @@ export async function listObjectVersions(ctx: BucketContext): Promise<S3Response
       ETag: o.etag,
       ...checksumFields(o),
       Size: o.size,
-      Owner: owner(o.owner),
+      Owner: principal(o.owner),
       StorageClass: o.storageClass,
     })),
     CommonPrefixes: prefixNodes(result.prefixes, enc),

@@ -1,6 +1,6 @@
 /** Helpers shared by the multipart handlers (multipart.ts, multipart-complete.ts). */
 import type { ObjectContext, RequestContext } from '../server/context.js';
-import type { EncryptionRecord, ObjectSegment, PartRecord, UploadRecord } from '../store/meta/types.js';
+import type { ObjectSegment, PartRecord, UploadRecord } from '../store/meta/types.js';
 import { MetaStoreError } from '../store/meta/types.js';
 import { invalidArgument, noSuchBucket, noSuchUpload } from '../server/s3-error.js';
 import { reclaim } from './object-write.js';
@@ -55,11 +55,3 @@ export function translateRace(err: unknown, uploadId: string, bucket: string): u
   return err;
 }
 
-/**
- * Uploads keyed by a customer key get no automatic CRC64NVME (§9.5, localstack#12401).
- * The mode name is the one the crypto layer records for SSE-C.
- */
-export const isCustomerKeyed = (record: EncryptionRecord): boolean => record.mode === 'sse-c';
-
-/** `{ ID, DisplayName }` for Owner and Initiator elements: users are named by their name. */
-export const principal = (name: string) => ({ ID: name, DisplayName: name });

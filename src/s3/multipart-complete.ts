@@ -9,7 +9,7 @@ import type { ObjectRecord, PartRecord, UploadRecord } from '../store/meta/types
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type StoredChecksum } from '../checksum/types.js';
 import { checksumHeaderName } from '../checksum/request-checksum.js';
 import { CHECKSUM_XML_ELEMENT, checksumHeaders, checksumXmlFields } from '../checksum/response-headers.js';
-import { encryptionForPart, encryptionResponseHeaders } from '../crypto/encryption.js';
+import { encryptionForPart, encryptionResponseHeaders, isCustomerKeyed } from '../crypto/encryption.js';
 import { parseXml, readSmallBody, renderXml, xmlText } from '../server/xml.js';
 import {
   S3Error,
@@ -36,7 +36,6 @@ import {
   MAX_PART_NUMBER,
   MIN_PART_SIZE,
   XML_HEADERS,
-  isCustomerKeyed,
   partSegment,
   reclaimParts,
   requireUpload,

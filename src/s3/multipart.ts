@@ -9,7 +9,7 @@ import type { BucketContext, ObjectContext, S3Response } from '../server/context
 import type { Payload } from '../auth/types.js';
 import type { ChecksumAlgorithm } from '../checksum/types.js';
 import type { PartRecord, UploadRecord } from '../store/meta/types.js';
-import { encryptionForPart, encryptionForWrite, readPlaintext, type WriteEncryption } from '../crypto/encryption.js';
+import { encryptionForPart, encryptionForWrite, isCustomerKeyed, readPlaintext, type WriteEncryption } from '../crypto/encryption.js';
 import { checkBody, type BodyCheck } from '../checksum/body-check.js';
 import { checksumHeaders, checksumXmlFields } from '../checksum/response-headers.js';
 import { parseRequestDigests } from '../checksum/request-checksum.js';
@@ -18,6 +18,7 @@ import { entityTooLarge, invalidArgument, invalidRange, invalidRequest, noSuchUp
 import { contentHeadersFrom, header, intParam, storageClassFrom, userMetadataFrom } from './headers.js';
 import { checkBodyLength } from './object-put.js';
 import { checkObjectAclHeaders } from './acl.js';
+import { principal } from './owner.js';
 import { MAX_PUT_SIZE, quoteEtag, randomEtag, storeBody } from './object-write.js';
 import { resolveCopySource } from './copy-source.js';
 import {
@@ -32,9 +33,7 @@ import {
 import { CHECKSUM_ALGORITHM_HEADER, CHECKSUM_TYPE_HEADER, checksumTypeMismatch, uploadChecksumFrom } from './multipart-checksum.js';
 import {
   XML_HEADERS,
-  isCustomerKeyed,
   partNumberParam,
-  principal,
   reclaimParts,
   requireUpload,
   translateRace,

@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MetaStore, UserRecord } from '../store/meta/types.js';
+import { writeFileAtomic } from './private-file.js';
 
 const ACCESS_KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 export const ROOT_USER = 'root';
@@ -18,17 +18,6 @@ export function generateCredentials(): { accessKeyId: string; secretAccessKey: s
 /** The file (mode 0600) holding the root credentials as shell assignments. */
 export const rootCredentialsPath = (dataDir: string) => join(dataDir, ROOT_CREDENTIALS_FILE);
 
-async function writePrivateFile(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-}
 
 /**
  * Makes sure the root user exists. Credentials from the environment win and replace the
@@ -50,9 +39,10 @@ export async function ensureRootUser(
   if (existing !== undefined) return { user: existing, created: false };
   const user: UserRecord = { name: ROOT_USER, ...generateCredentials(), isRoot: true, createdAt: now };
   meta.addUser(user);
-  await writePrivateFile(
+  await writeFileAtomic(
     rootCredentialsPath(dataDir),
     `AWS_ACCESS_KEY_ID=${user.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${user.secretAccessKey}\n`,
+    0o600,
   );
   return { user, created: true };
 }

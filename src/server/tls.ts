@@ -19,14 +19,14 @@
  * (critical basicConstraints on the CA, keyUsage, SKI/AKI).
  */
 import { X509Certificate as NodeX509Certificate, KeyObject, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { domainToASCII } from 'node:url';
 // @peculiar/x509 (through tsyringe) needs the Reflect metadata API when it is evaluated.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
+import { writeFileAtomic } from './private-file.js';
 import type * as X509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto);
@@ -407,23 +407,6 @@ async function readIfExists(path: string): Promise<string | undefined> {
 }
 
 /** Write via a temp file in the same directory, fsync, then rename over the target. */
-async function writeFileAtomic(path: string, data: string, mode: number): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  const fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode);
-  try {
-    try {
-      await fh.writeFile(data, 'utf8');
-      await fh.chmod(mode); // umask may have narrowed/widened the create mode
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-}
 
 function errMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -12,6 +12,7 @@ import { S3_XMLNS, escapeXml, parseXml, readSmallBody, renderXml, xmlText } from
 import { isValidBucketName } from './bucket-name.js';
 import { checkBucketAclHeaders } from './acl.js';
 import { principal } from './owner.js';
+import { reclaimParts } from './multipart-common.js';
 import { intParam } from './headers.js';
 
 
@@ -90,7 +91,7 @@ export async function deleteBucket(ctx: BucketContext): Promise<S3Response> {
     if (uploads.length === 0) break;
     for (const u of uploads) {
       const parts = await meta.abortUpload(u.uploadId);
-      if (parts !== undefined) await ctx.stores.blobs.remove(parts.map((p) => p.blob));
+      if (parts !== undefined) await reclaimParts(ctx, parts);
     }
   }
   try {

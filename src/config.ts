@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { resolve } from 'node:path';
 
 /** Everything the server needs to know, loaded once at start and passed down frozen. */
@@ -17,6 +18,12 @@ export interface Config {
   readonly rootAccessKey: string | undefined;
   readonly rootSecretKey: string | undefined;
   readonly logLevel: string;
+  /** Accept SSE-C over plain HTTP (tests only; Amazon refuses it). */
+  readonly allowInsecureSseC: boolean;
+  /** Proxies whose `X-Forwarded-Proto: https` marks a request as secure; undefined: none. */
+  readonly trustedProxies: BlockList | undefined;
+  /** The CIDRs behind trustedProxies, for the start-up banner. */
+  readonly trustedProxyCidrs: readonly string[];
 }
 
 export interface ServeOptions {
@@ -28,6 +35,8 @@ export interface ServeOptions {
   domain?: string;
   region?: string;
   logLevel?: string;
+  allowInsecureSseC?: boolean;
+  trustProxy?: string[];
 }
 
 export class ConfigError extends Error {
@@ -49,6 +58,23 @@ function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
 }
 
+/** `--trust-proxy` values: CIDRs or single addresses, repeated or comma-separated. */
+function parseTrustedProxies(values: readonly string[]): { list: BlockList | undefined; cidrs: string[] } {
+  const cidrs = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  if (cidrs.length === 0) return { list: undefined, cidrs };
+  const list = new BlockList();
+  for (const cidr of cidrs) {
+    const [addr = '', bits] = cidr.split('/');
+    const family = isIP(addr);
+    const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
+    if (family === 0 || !/^\d*$/.test(bits ?? '') || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32)) {
+      throw new ConfigError('--trust-proxy', `expected an address or CIDR such as 10.0.0.0/8, got "${cidr}"`);
+    }
+    list.addSubnet(addr, prefix, family === 6 ? 'ipv6' : 'ipv4');
+  }
+  return { list, cidrs };
+}
+
 /** Build the config from command-line options and the environment (read here only). */
 export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
   const { host, port } = parseListen(opts.listen ?? env.STRONGBOX_LISTEN ?? '127.0.0.1:9000');
@@ -66,6 +92,7 @@ export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
   if (rootSecretKey !== undefined && rootSecretKey.length < 8) {
     throw new ConfigError('STRONGBOX_ROOT_SECRET_KEY', 'use at least 8 characters');
   }
+  const proxies = parseTrustedProxies(opts.trustProxy ?? (env.STRONGBOX_TRUST_PROXY ? [env.STRONGBOX_TRUST_PROXY] : []));
   const domain = opts.domain?.toLowerCase().replace(/\.$/, '');
   return Object.freeze({
     dataDir: resolve(opts.data ?? env.STRONGBOX_DATA ?? './data'),
@@ -79,5 +106,8 @@ export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
     rootAccessKey,
     rootSecretKey,
     logLevel: opts.logLevel ?? env.STRONGBOX_LOG_LEVEL ?? 'info',
+    allowInsecureSseC: opts.allowInsecureSseC === true,
+    trustedProxies: proxies.list,
+    trustedProxyCidrs: proxies.cidrs,
   });
 }

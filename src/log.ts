@@ -12,6 +12,8 @@ export const REDACT_PATHS = [
   'headers["x-amz-security-token"]',
   'headers["x-amz-server-side-encryption-customer-key"]',
   'headers["x-amz-copy-source-server-side-encryption-customer-key"]',
+  'headers["x-amz-server-side-encryption-customer-key-md5"]',
+  'headers["x-amz-copy-source-server-side-encryption-customer-key-md5"]',
   'query["X-Amz-Signature"]',
   'query["X-Amz-Credential"]',
   'secretAccessKey',

@@ -18,6 +18,8 @@ export function registerServe(program: Command): void {
     .option('--domain <domain>', 'enable virtual-hosted-style addressing: <bucket>.<domain>')
     .option('--region <region>', 'region reported to clients', 'us-east-1')
     .option('--log-level <level>', 'pino log level (fatal, error, warn, info, debug)', 'info')
+    .option('--trust-proxy <cidr...>', 'reverse proxies (addresses or CIDRs) whose X-Forwarded-Proto: https counts as a secure connection')
+    .option('--allow-insecure-sse-c', 'FOR TESTS ONLY: accept SSE-C keys over plain HTTP, where anyone on the path can read them')
     .addHelpText(
       'after',
       '\nEnvironment:\n  STRONGBOX_ROOT_ACCESS_KEY, STRONGBOX_ROOT_SECRET_KEY   root credentials (otherwise generated on first start)\n',
@@ -65,7 +67,15 @@ async function serve(opts: ServeOptions): Promise<void> {
   if (root.created) {
     lines.push(`The root credentials above are shown once; they are saved (mode 0600) in ${rootCredentialsPath(config.dataDir)}.`, '');
   }
+  if (config.trustedProxyCidrs.length > 0) {
+    lines.push(`Trusting X-Forwarded-Proto from: ${config.trustedProxyCidrs.join(', ')}`, '');
+  }
   process.stdout.write(lines.join('\n') + '\n');
+  if (config.allowInsecureSseC) {
+    const warning = 'WARNING: --allow-insecure-sse-c: SSE-C keys are accepted over plain HTTP and can be read by anyone on the network path. Use this for tests only.';
+    process.stderr.write(`\n${'!'.repeat(78)}\n${warning}\n${'!'.repeat(78)}\n\n`);
+    log.warn('insecure SSE-C allowed (--allow-insecure-sse-c): customer keys may travel over plain HTTP');
+  }
 
   let stopping = false;
   const stop = (signal: string) => {

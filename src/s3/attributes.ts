@@ -1,7 +1,7 @@
 import type { ObjectContext, S3Response } from '../server/context.js';
 import type { XmlNode } from '../server/xml.js';
 import { renderXml } from '../server/xml.js';
-import { checkReadAccess, encryptionResponseHeaders } from '../crypto/encryption.js';
+import { openObject } from '../crypto/encryption.js';
 import { checksumXml } from '../checksum/response-headers.js';
 import { invalidArgument } from '../server/s3-error.js';
 import { header, httpDate } from './headers.js';
@@ -23,8 +23,10 @@ export async function getObjectAttributes(ctx: ObjectContext): Promise<S3Respons
   if (!Number.isInteger(maxParts) || maxParts < 0) throw invalidArgument('Invalid max parts', 'x-amz-max-parts');
   if (!Number.isInteger(marker) || marker < 0) throw invalidArgument('Invalid part number marker', 'x-amz-part-number-marker');
 
-  const rec = findObject(ctx);
-  checkReadAccess(rec.encryption, ctx.headers);
+  const obj = openObject(ctx, findObject(ctx), 'object');
+  // Only the opened metadata is needed, not the data.
+  obj.dispose();
+  const rec = obj.record;
   if (evaluateReadConditions(ctx.headers, rec) === 'not-modified') return { status: 304, headers: { etag: rec.etag } };
 
   const body: Record<string, XmlNode[string]> = {};
@@ -49,7 +51,8 @@ export async function getObjectAttributes(ctx: ObjectContext): Promise<S3Respons
   if (wanted.has('ObjectSize')) body.ObjectSize = rec.size;
   return {
     status: 200,
-    headers: { 'last-modified': httpDate(rec.lastModified), ...encryptionResponseHeaders(rec.encryption) },
+    // Amazon's GetObjectAttributes output has no SSE headers.
+    headers: { 'last-modified': httpDate(rec.lastModified) },
     body: renderXml('GetObjectAttributesResponse', body),
   };
 }

@@ -1,6 +1,6 @@
 import type { ObjectContext } from '../server/context.js';
 import type { ObjectRecord } from '../store/meta/types.js';
-import { checkReadAccess } from '../crypto/encryption.js';
+import { openObject, type ReadableObject } from '../crypto/encryption.js';
 import { accessDenied, invalidArgument, invalidCopySource, noSuchBucket, noSuchKey } from '../server/s3-error.js';
 import { header } from './headers.js';
 import { evaluateCopySourceConditions } from './conditions.js';
@@ -8,7 +8,10 @@ import { evaluateCopySourceConditions } from './conditions.js';
 export interface CopySource {
   readonly bucket: string;
   readonly key: string;
-  readonly record: ObjectRecord;
+  /** Opened with the copy-source SSE-C triple; the caller disposes it. */
+  readonly object: ReadableObject;
+  /** As stored (sealed fields sealed). */
+  readonly stored: ObjectRecord;
 }
 
 /**
@@ -40,6 +43,5 @@ export function resolveCopySource(ctx: ObjectContext): CopySource {
   const record = ctx.stores.meta.getObject(bucket, key);
   if (record === undefined) throw noSuchKey(key);
   evaluateCopySourceConditions(ctx.headers, record);
-  checkReadAccess(record.encryption, ctx.headers, true);
-  return { bucket, key, record };
+  return { bucket, key, object: openObject(ctx, record, 'copySource'), stored: record };
 }

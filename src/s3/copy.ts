@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ObjectContext, S3Response } from '../server/context.js';
 import type { ObjectRecord } from '../store/meta/types.js';
-import { encryptionForWrite, readPlaintext } from '../crypto/encryption.js';
+import { Readable } from 'node:stream';
+import { encryptionForWrite, isCustomerKeyed, type WriteEncryption } from '../crypto/encryption.js';
 import { digestBody } from '../checksum/body-check.js';
 import { CHECKSUM_TYPE_HEADER, checksumXml } from '../checksum/response-headers.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../checksum/types.js';
@@ -9,9 +10,9 @@ import { invalidArgument, invalidRequest } from '../server/s3-error.js';
 import { renderXml } from '../server/xml.js';
 import { contentHeadersFrom, header, storageClassFrom, userMetadataFrom } from './headers.js';
 import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';
-import { resolveCopySource } from './copy-source.js';
+import { resolveCopySource, type CopySource } from './copy-source.js';
 import { checkObjectAclHeaders } from './acl.js';
-import { MAX_PUT_SIZE, commitObject, singlePartRecord, storeBody } from './object-write.js';
+import { MAX_PUT_SIZE, commitObject, randomEtag, singlePartRecord, storeBody } from './object-write.js';
 
 function metadataDirective(headers: IncomingHttpHeaders): 'COPY' | 'REPLACE' {
   const v = header(headers, 'x-amz-metadata-directive') ?? 'COPY';
@@ -19,28 +20,44 @@ function metadataDirective(headers: IncomingHttpHeaders): 'COPY' | 'REPLACE' {
   return v;
 }
 
-/** The checksum algorithm of the copy: the one asked for, else the source's (§9.5). */
-function copyChecksumAlgorithm(headers: IncomingHttpHeaders, source: ObjectRecord): ChecksumAlgorithm {
+/** The checksum algorithm the copy asks for; without one, the source's is kept (§9.5). */
+function askedChecksumAlgorithm(headers: IncomingHttpHeaders): ChecksumAlgorithm | undefined {
   const asked = header(headers, 'x-amz-checksum-algorithm');
-  if (asked !== undefined) {
-    const alg = CHECKSUM_ALGORITHMS.find((a) => a === asked.toUpperCase());
-    if (alg === undefined) throw invalidRequest('Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
-    return alg;
-  }
-  return source.checksum?.algorithm ?? 'CRC64NVME';
+  if (asked === undefined) return undefined;
+  const alg = CHECKSUM_ALGORITHMS.find((a) => a === asked.toUpperCase());
+  if (alg === undefined) throw invalidRequest('Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+  return alg;
 }
+
+/** A kept plain object keeps its MD5 ETag; an SSE-C one gets a new opaque one, as any write does. */
+const randomEtagFor = (enc: WriteEncryption, src: ObjectRecord): string => (enc.etagIsMd5 ? src.etag : randomEtag());
+
+const toStream = (body: Readable | Buffer): Readable => (Buffer.isBuffer(body) ? Readable.from([body]) : body);
 
 /** CopyObject: https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html */
 export async function copyObject(ctx: ObjectContext): Promise<S3Response> {
-  const { headers, stores } = ctx;
+  const { headers } = ctx;
   const directive = metadataDirective(headers);
   const source = resolveCopySource(ctx);
-  const src = source.record;
+  let enc: WriteEncryption | undefined;
+  try {
+    enc = encryptionForWrite(ctx);
+    return await copyWith(ctx, source, enc, directive);
+  } finally {
+    source.object.dispose();
+    enc?.dispose();
+  }
+}
+
+async function copyWith(ctx: ObjectContext, source: CopySource, enc: WriteEncryption, directive: 'COPY' | 'REPLACE'): Promise<S3Response> {
+  const { headers, stores } = ctx;
+  const src = source.object.record;
   const storageClass = storageClassFrom(headers);
   checkObjectAclHeaders(headers);
-  const enc = encryptionForWrite(headers);
   const sameObject = source.bucket === ctx.bucketName && source.key === ctx.key;
-  if (sameObject && directive === 'COPY' && header(headers, 'x-amz-storage-class') === undefined && enc.record.mode === src.encryption.mode) {
+  // A destination SSE-C triple counts as a change (key rotation needs nothing else, §8.2).
+  const encryptionChanges = enc.record.mode !== src.encryption.mode || isCustomerKeyed(enc.record);
+  if (sameObject && directive === 'COPY' && header(headers, 'x-amz-storage-class') === undefined && !encryptionChanges) {
     throw invalidRequest(
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
@@ -52,14 +69,36 @@ export async function copyObject(ctx: ObjectContext): Promise<S3Response> {
   const userMetadata = directive === 'COPY' ? src.userMetadata : userMetadataFrom(headers);
   if (hasWriteConditions(headers)) evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
 
-  const algorithm = copyChecksumAlgorithm(headers, src);
-  const digest = digestBody({ md5: enc.etagIsMd5, algorithm });
-  const params = enc.segmentParams();
-  const body = readPlaintext(stores.blobs, src.encryption, src.segments, 0, src.size - 1);
-  const { segment, verified: digests } = await storeBody(ctx, body, [digest.stream], enc, params, src.size, () => digest.result());
-
-  const rec = singlePartRecord(ctx, { enc, params, segment, digests, contentHeaders, userMetadata, storageClass });
-  await commitObject(ctx, rec);
+  const asked = askedChecksumAlgorithm(headers);
+  // Onto itself with the same checksum: keep the stored bytes, re-seal the data key only.
+  const kept = sameObject && (asked === undefined || asked === src.checksum?.algorithm) ? source.object.keepData(enc, ctx) : undefined;
+  let rec: ObjectRecord;
+  if (kept !== undefined) {
+    try {
+      const { uploadId: _completedFrom, ...unchanged } = src;
+      rec = {
+        ...unchanged,
+        etag: src.partsCount === undefined ? randomEtagFor(kept, src) : src.etag,
+        lastModified: ctx.now(),
+        contentHeaders,
+        userMetadata,
+        storageClass,
+        encryption: kept.record,
+      };
+      await commitObject(ctx, rec, kept, source.stored.segments);
+    } finally {
+      if (kept !== enc) kept.dispose();
+    }
+    enc = kept;
+  } else {
+    const algorithm = asked ?? src.checksum?.algorithm ?? 'CRC64NVME';
+    const digest = digestBody({ md5: enc.etagIsMd5, algorithm });
+    const params = enc.segmentParams();
+    const body = await source.object.read(stores.blobs, 0, src.size - 1);
+    const { segment, verified: digests } = await storeBody(ctx, toStream(body), [digest.stream], enc, params, src.size, () => digest.result());
+    rec = singlePartRecord(ctx, { enc, params, segment, digests, contentHeaders, userMetadata, storageClass });
+    await commitObject(ctx, rec, enc);
+  }
   return {
     status: 200,
     headers: { ...enc.responseHeaders(), ...(rec.checksum === undefined ? {} : { [CHECKSUM_TYPE_HEADER]: rec.checksum.type }) },

@@ -9,7 +9,7 @@ import type { ObjectRecord, PartRecord, UploadRecord } from '../store/meta/types
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type StoredChecksum } from '../checksum/types.js';
 import { checksumHeaderName } from '../checksum/request-checksum.js';
 import { CHECKSUM_XML_ELEMENT, checksumHeaders, checksumXmlFields } from '../checksum/response-headers.js';
-import { encryptionForPart, encryptionResponseHeaders, isCustomerKeyed } from '../crypto/encryption.js';
+import { encryptionForPart, hasCustomerKey, isCustomerKeyed, type WriteEncryption } from '../crypto/encryption.js';
 import { parseXml, readSmallBody, renderXml, xmlText } from '../server/xml.js';
 import {
   S3Error,
@@ -19,6 +19,7 @@ import {
   invalidPart,
   invalidPartOrder,
   malformedXml,
+  partEncryptionMissing,
 } from '../server/s3-error.js';
 import { header } from './headers.js';
 import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';
@@ -178,16 +179,30 @@ function locationOf(ctx: ObjectContext): string {
 
 /** CompleteMultipartUpload. */
 export async function completeMultipartUpload(ctx: ObjectContext): Promise<S3Response> {
-  const { headers, stores } = ctx;
   const repeated = repeatedComplete(ctx);
   if (repeated !== undefined) return repeated;
   const upload = requireUpload(ctx);
-  // An SSE-C triple is optional here; when one is sent it must be the upload's key (§2.6).
-  if (Object.keys(headers).some((h) => h.startsWith('x-amz-server-side-encryption-customer-'))) {
-    encryptionForPart(upload.encryption, headers);
+  // The SSE-C triple is optional unless the part checksums it seals are needed (§2.6); when
+  // sent, it must be the upload's key.
+  const enc = hasCustomerKey(ctx) || upload.encryption.mode === 'none' ? encryptionForPart(ctx, upload) : undefined;
+  try {
+    if (enc === undefined && upload.checksumAlgorithm !== undefined) throw partEncryptionMissing();
+    return await complete(ctx, upload, enc);
+  } finally {
+    enc?.dispose();
   }
+}
+
+/**
+ * Completes with the upload's encryption when the request could open it (`enc`), else with
+ * the sealed records as they are (an SSE-C upload without checksums completed without its key).
+ */
+async function complete(ctx: ObjectContext, storedUpload: UploadRecord, enc: WriteEncryption | undefined): Promise<S3Response> {
+  const { headers, stores } = ctx;
+  const upload = enc === undefined ? storedUpload : enc.openUpload(storedUpload);
   const requested = parseCompleteRequest(await readSmallBody(ctx.payload.body));
-  const parts = selectParts(upload, requested, stores.meta.getParts(upload.uploadId));
+  const storedParts = stores.meta.getParts(upload.uploadId);
+  const parts = selectParts(upload, requested, enc === undefined ? storedParts : storedParts.map((p) => enc.openPart(p)));
   const size = parts.reduce((n, p) => n + p.size, 0);
   if (size > MAX_OBJECT_SIZE) throw entityTooLarge(size, MAX_OBJECT_SIZE);
   const checksum = completedChecksum(upload, parts);
@@ -209,11 +224,12 @@ export async function completeMultipartUpload(ctx: ObjectContext): Promise<S3Res
     storageClass: upload.storageClass,
     owner: upload.owner,
   };
+  const stored = enc === undefined ? rec : enc.sealObject(rec);
   // Checked right before the commit, with no await in between (If-None-Match / If-Match).
   if (hasWriteConditions(headers)) evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
   let outcome: Awaited<ReturnType<typeof stores.meta.completeUpload>>;
   try {
-    outcome = await stores.meta.completeUpload(upload.uploadId, rec);
+    outcome = await stores.meta.completeUpload(upload.uploadId, stored);
   } catch (err) {
     throw translateRace(err, upload.uploadId, ctx.bucketName);
   }
@@ -228,8 +244,8 @@ function completeResult(ctx: ObjectContext, rec: ObjectRecord): S3Response {
     status: 200,
     headers: {
       ...XML_HEADERS,
+      // Amazon's Complete answer carries no SSE-C headers (§2.5).
       ...(rec.checksum === undefined ? {} : checksumHeaders(rec.checksum)),
-      ...encryptionResponseHeaders(rec.encryption),
     },
     body: renderXml('CompleteMultipartUploadResult', {
       Location: locationOf(ctx),

@@ -4,12 +4,12 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
  */
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { BucketContext, ObjectContext, S3Response } from '../server/context.js';
 import type { Payload } from '../auth/types.js';
 import type { ChecksumAlgorithm } from '../checksum/types.js';
 import type { PartRecord, UploadRecord } from '../store/meta/types.js';
-import { encryptionForPart, encryptionForWrite, isCustomerKeyed, readPlaintext, type WriteEncryption } from '../crypto/encryption.js';
+import { encryptionForPart, encryptionForWrite, hasCustomerKey, isCustomerKeyed, type WriteEncryption } from '../crypto/encryption.js';
 import { checkBody, type BodyCheck } from '../checksum/body-check.js';
 import { checksumHeaders, checksumXmlFields } from '../checksum/response-headers.js';
 import { parseRequestDigests } from '../checksum/request-checksum.js';
@@ -20,7 +20,7 @@ import { checkBodyLength } from './object-put.js';
 import { checkObjectAclHeaders } from './acl.js';
 import { principal } from './owner.js';
 import { MAX_PUT_SIZE, quoteEtag, randomEtag, storeBody } from './object-write.js';
-import { resolveCopySource } from './copy-source.js';
+import { resolveCopySource, type CopySource } from './copy-source.js';
 import {
   commonPrefixOf,
   cursorFromMarker,
@@ -52,7 +52,21 @@ export async function createMultipartUpload(ctx: ObjectContext): Promise<S3Respo
   const storageClass = storageClassFrom(headers);
   checkObjectAclHeaders(headers);
   const checksum = uploadChecksumFrom(headers);
-  const enc = encryptionForWrite(headers);
+  const enc = encryptionForWrite(ctx);
+  try {
+    return await createUpload(ctx, enc, checksum, { contentHeaders, userMetadata, storageClass });
+  } finally {
+    enc.dispose();
+  }
+}
+
+async function createUpload(
+  ctx: ObjectContext,
+  enc: WriteEncryption,
+  checksum: ReturnType<typeof uploadChecksumFrom>,
+  described: Pick<UploadRecord, 'contentHeaders' | 'userMetadata' | 'storageClass'>,
+): Promise<S3Response> {
+  const { contentHeaders, userMetadata, storageClass } = described;
   const upload: UploadRecord = {
     uploadId: newUploadId(),
     bucket: ctx.bucketName,
@@ -67,7 +81,7 @@ export async function createMultipartUpload(ctx: ObjectContext): Promise<S3Respo
     storageClass,
   };
   try {
-    await ctx.stores.meta.createUpload(upload);
+    await ctx.stores.meta.createUpload(enc.sealUpload(upload));
   } catch (err) {
     throw translateRace(err, upload.uploadId, ctx.bucketName);
   }
@@ -125,7 +139,7 @@ async function storePart(
   }
   let replaced: PartRecord | undefined;
   try {
-    replaced = await stores.meta.putPart(part);
+    replaced = await stores.meta.putPart(enc.sealPart(part));
   } catch (err) {
     await stores.blobs.remove([segment]);
     throw translateRace(err, upload.uploadId, ctx.bucketName);
@@ -136,11 +150,25 @@ async function storePart(
 
 /** UploadPart: https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html */
 export async function uploadPart(ctx: ObjectContext): Promise<S3Response> {
-  const { headers } = ctx;
   const partNumber = partNumberParam(ctx.query);
   const upload = requireUpload(ctx);
   const length = checkBodyLength(ctx);
-  const enc = encryptionForPart(upload.encryption, headers);
+  const enc = encryptionForPart(ctx, upload);
+  try {
+    return await uploadPartWith(ctx, upload, partNumber, enc, length);
+  } finally {
+    enc.dispose();
+  }
+}
+
+async function uploadPartWith(
+  ctx: ObjectContext,
+  upload: UploadRecord,
+  partNumber: number,
+  enc: WriteEncryption,
+  length: number | undefined,
+): Promise<S3Response> {
+  const { headers } = ctx;
   const announced = parseRequestDigests(headers, ctx.payload.declaredTrailers).checksum?.algorithm;
   // A part checksum on an upload created without one is accepted (SDKs add CRC32 by default).
   if (upload.checksumAlgorithm !== undefined && announced !== undefined && announced !== upload.checksumAlgorithm) {
@@ -196,15 +224,33 @@ export function parseCopyRange(value: string | undefined, size: number): { start
 export async function uploadPartCopy(ctx: ObjectContext): Promise<S3Response> {
   const partNumber = partNumberParam(ctx.query);
   const upload = requireUpload(ctx);
-  const enc = encryptionForPart(upload.encryption, ctx.headers);
-  const src = resolveCopySource(ctx).record;
+  const enc = encryptionForPart(ctx, upload);
+  let source: CopySource | undefined;
+  try {
+    source = resolveCopySource(ctx);
+    return await uploadPartCopyWith(ctx, upload, partNumber, enc, source);
+  } finally {
+    enc.dispose();
+    source?.object.dispose();
+  }
+}
+
+async function uploadPartCopyWith(
+  ctx: ObjectContext,
+  upload: UploadRecord,
+  partNumber: number,
+  enc: WriteEncryption,
+  source: CopySource,
+): Promise<S3Response> {
+  const src = source.object.record;
   const range = parseCopyRange(header(ctx.headers, COPY_RANGE_HEADER), src.size) ?? { start: 0, end: src.size - 1 };
   const length = range.end - range.start + 1;
   if (length > MAX_PUT_SIZE) {
     throw invalidRequest(`The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PUT_SIZE}`);
   }
   // Decrypted with the source's keys, re-encrypted with the upload's: never spliced (§8.3).
-  const body = readPlaintext(ctx.stores.blobs, src.encryption, src.segments, range.start, range.end);
+  const read = await source.object.read(ctx.stores.blobs, range.start, range.end);
+  const body = Buffer.isBuffer(read) ? Readable.from([read]) : read;
   const payload: Payload = { body, mode: 'unsigned', length, declaredTrailers: [], trailers: new Map() };
   const defaultAlgorithm = partDefaultAlgorithm(upload);
   // No request checksum applies to copied bytes: the checker only computes.
@@ -245,7 +291,16 @@ export async function listParts(ctx: ObjectContext): Promise<S3Response> {
   const max = maxParam(ctx.query, 'max-parts', 'maxParts');
   const marker =
     intParam(ctx.query, 'part-number-marker', 0, 2147483647, 'Argument partNumberMarker must be an integer.') ?? 0;
-  const fetched = max.effective === 0 ? [] : ctx.stores.meta.listParts(upload.uploadId, marker, max.effective + 1);
+  let fetched = max.effective === 0 ? [] : ctx.stores.meta.listParts(upload.uploadId, marker, max.effective + 1);
+  // Part checksums of an SSE-C upload are sealed: shown only to a caller with the key.
+  if (isCustomerKeyed(upload.encryption) && hasCustomerKey(ctx)) {
+    const enc = encryptionForPart(ctx, upload);
+    try {
+      fetched = fetched.map((p) => enc.openPart(p));
+    } finally {
+      enc.dispose();
+    }
+  }
   const truncated = fetched.length > max.effective;
   const parts = fetched.slice(0, max.effective);
   return {

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ObjectContext, ResponseHeaders, S3Response } from '../server/context.js';
 import type { ObjectRecord } from '../store/meta/types.js';
-import { checkReadAccess, encryptionResponseHeaders, inlinePlaintext, readPlaintext } from '../crypto/encryption.js';
+import { openObject, type ReadableObject } from '../crypto/encryption.js';
 import { checksumHeaders } from '../checksum/response-headers.js';
 import { invalidPart, noSuchKey, invalidArgument } from '../server/s3-error.js';
 import { header, intParam, objectHeaders } from './headers.js';
@@ -31,11 +31,11 @@ interface ReadPlan {
   readonly headers: ResponseHeaders;
 }
 
-/** Decides what a GET or HEAD answers: conditions, encryption access, range or part. */
-function planRead(ctx: ObjectContext, rec: ObjectRecord): ReadPlan {
+/** Decides what a GET or HEAD answers: conditions, range or part. */
+function planRead(ctx: ObjectContext, obj: ReadableObject): ReadPlan {
   const { headers, query } = ctx;
-  checkReadAccess(rec.encryption, headers);
-  const base: ResponseHeaders = { ...objectHeaders(rec), ...encryptionResponseHeaders(rec.encryption) };
+  const rec = obj.record;
+  const base: ResponseHeaders = { ...objectHeaders(rec), ...obj.responseHeaders() };
   if (rec.partsCount !== undefined) base['x-amz-mp-parts-count'] = rec.partsCount;
   if (evaluateReadConditions(headers, rec) === 'not-modified') {
     return { status: 304, range: undefined, headers: { etag: rec.etag, 'last-modified': base['last-modified'] } };
@@ -97,8 +97,21 @@ function partHeaders(rec: ObjectRecord, n: number, checksums: boolean): Response
 
 /** GetObject: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html */
 export async function getObject(ctx: ObjectContext): Promise<S3Response> {
-  const rec = findObject(ctx);
-  const plan = planRead(ctx, rec);
+  const obj = openObject(ctx, findObject(ctx), 'object');
+  let reading = false;
+  try {
+    const response = await readObject(ctx, obj);
+    reading = response.body !== undefined && !Buffer.isBuffer(response.body);
+    return response;
+  } finally {
+    // A streamed body wipes the keys when it closes.
+    if (!reading) obj.dispose();
+  }
+}
+
+async function readObject(ctx: ObjectContext, obj: ReadableObject): Promise<S3Response> {
+  const rec = obj.record;
+  const plan = planRead(ctx, obj);
   if (plan.status === 304) return { status: 304, headers: plan.headers };
   const headers = { ...plan.headers };
   for (const [param, name] of Object.entries(RESPONSE_OVERRIDES)) {
@@ -107,15 +120,17 @@ export async function getObject(ctx: ObjectContext): Promise<S3Response> {
   }
   const { start, end } = plan.range ?? { start: 0, end: rec.size - 1 };
   if (end < start) return { status: plan.status, headers: { ...headers, 'content-length': 0 } };
-  const body =
-    inlinePlaintext(rec.encryption, rec.segments, start, end) ??
-    readPlaintext(ctx.stores.blobs, rec.encryption, rec.segments, start, end);
+  const body = await obj.read(ctx.stores.blobs, start, end);
   return { status: plan.status, headers, body };
 }
 
 /** HeadObject: the same answer as GetObject without a body. */
 export async function headObject(ctx: ObjectContext): Promise<S3Response> {
-  const rec = findObject(ctx);
-  const plan = planRead(ctx, rec);
-  return { status: plan.status, headers: plan.headers };
+  const obj = openObject(ctx, findObject(ctx), 'object');
+  try {
+    const plan = planRead(ctx, obj);
+    return { status: plan.status, headers: plan.headers };
+  } finally {
+    obj.dispose();
+  }
 }

@@ -1,5 +1,5 @@
 import type { ObjectContext, S3Response } from '../server/context.js';
-import { encryptionForWrite } from '../crypto/encryption.js';
+import { encryptionForWrite, type WriteEncryption } from '../crypto/encryption.js';
 import { checkBody } from '../checksum/body-check.js';
 import { checksumHeaders } from '../checksum/response-headers.js';
 import { entityTooLarge, missingContentLength } from '../server/s3-error.js';
@@ -19,13 +19,27 @@ export function checkBodyLength(ctx: ObjectContext): number | undefined {
 
 /** PutObject: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html */
 export async function putObject(ctx: ObjectContext): Promise<S3Response> {
-  const { headers, stores } = ctx;
+  const { headers } = ctx;
   const length = checkBodyLength(ctx);
   const contentHeaders = contentHeadersFrom(headers);
   const userMetadata = userMetadataFrom(headers);
   const storageClass = storageClassFrom(headers);
   checkObjectAclHeaders(headers);
-  const enc = encryptionForWrite(headers);
+  const enc = encryptionForWrite(ctx);
+  try {
+    return await storeObject(ctx, enc, length, { contentHeaders, userMetadata, storageClass });
+  } finally {
+    enc.dispose();
+  }
+}
+
+async function storeObject(
+  ctx: ObjectContext,
+  enc: WriteEncryption,
+  length: number | undefined,
+  described: { contentHeaders: Record<string, string>; userMetadata: Record<string, string>; storageClass: string },
+): Promise<S3Response> {
+  const { headers, stores } = ctx;
   if (hasWriteConditions(headers)) evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
 
   // Amazon computes a CRC64NVME for every object uploaded without a checksum.
@@ -37,7 +51,7 @@ export async function putObject(ctx: ObjectContext): Promise<S3Response> {
     throw entityTooLarge(digests.size, MAX_PUT_SIZE);
   }
 
-  const rec = singlePartRecord(ctx, { enc, params, segment, digests, contentHeaders, userMetadata, storageClass });
+  const rec = singlePartRecord(ctx, { enc, params, segment, digests, ...described });
   try {
     // Checked again now that the body is in: another writer may have won meanwhile.
     if (hasWriteConditions(headers)) evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
@@ -45,7 +59,7 @@ export async function putObject(ctx: ObjectContext): Promise<S3Response> {
     await stores.blobs.remove([segment]);
     throw err;
   }
-  await commitObject(ctx, rec);
+  await commitObject(ctx, rec, enc);
   return {
     status: 200,
     headers: {

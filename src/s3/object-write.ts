@@ -3,6 +3,8 @@ import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobSegment } from '../store/blob/types.js';
 import type { ObjectRecord, ObjectSegment } from '../store/meta/types.js';
+import { MetaStoreError } from '../store/meta/types.js';
+import { operationAborted } from '../server/s3-error.js';
 import type { WriteEncryption } from '../crypto/encryption.js';
 import type { ObjectContext, RequestContext } from '../server/context.js';
 import type { StoredChecksum } from '../checksum/types.js';
@@ -45,14 +47,36 @@ export async function storeBody<T>(
 // pipeline()'s typings have no overload for a variable number of stages.
 const runPipeline = pipeline as unknown as (...streams: (NodeJS.ReadableStream | NodeJS.WritableStream)[]) => Promise<void>;
 
-/** Commits an object record and reclaims the blobs of the version it replaced. */
-export async function commitObject(ctx: RequestContext, rec: ObjectRecord): Promise<void> {
-  const replaced = await ctx.stores.meta.putObject(rec);
-  if (replaced !== undefined) await reclaim(ctx, replaced.segments);
+/**
+ * Commits an object record (sealed by its encryption) and reclaims the blobs of the version it
+ * replaced, except those the new version still uses (a copy onto itself keeps its blobs).
+ * `expectBlobs` makes the commit conditional on the current version still having exactly
+ * these blobs: a copy that keeps blobs must not revive ones a concurrent write reclaimed.
+ */
+export async function commitObject(
+  ctx: RequestContext,
+  rec: ObjectRecord,
+  enc: WriteEncryption,
+  expectBlobs?: readonly ObjectSegment[],
+): Promise<void> {
+  const stored = enc.sealObject(rec);
+  let replaced: ObjectRecord | undefined;
+  try {
+    replaced = await ctx.stores.meta.putObject(stored, expectBlobs === undefined ? undefined : fileBlobIds(expectBlobs));
+  } catch (err) {
+    if (err instanceof MetaStoreError && err.code === 'STRONGBOX_OBJECT_CHANGED') throw operationAborted();
+    throw err;
+  }
+  if (replaced === undefined) return;
+  const kept = new Set(fileBlobIds(rec.segments));
+  await reclaim(ctx, replaced.segments.filter((s) => s.blob.kind !== 'file' || !kept.has(s.blob.id)));
 }
+
+const fileBlobIds = (segments: readonly ObjectSegment[]): string[] => segments.flatMap((s) => (s.blob.kind === 'file' ? [s.blob.id] : []));
 
 /** Deletes blobs no longer referenced; failure only leaves garbage that the scrub finds. */
 export async function reclaim(ctx: RequestContext, segments: readonly ObjectSegment[]): Promise<void> {
+  if (segments.length === 0) return;
   try {
     await ctx.stores.blobs.remove(segments.map((s) => s.blob));
   } catch (err) {

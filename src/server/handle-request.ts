@@ -14,6 +14,7 @@ import type { UserRecord } from '../store/meta/types.js';
 import type { S3Error} from './s3-error.js';
 import { accessDenied, keyTooLong, methodNotAllowed, noSuchBucket, notImplemented } from './s3-error.js';
 import { renderError, toS3Error } from './error-response.js';
+import { DataCorruptionError } from '../crypto/package-cipher.js';
 
 export interface ServerDeps {
   readonly config: Config;
@@ -102,7 +103,7 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
       headers: req.headers,
       user,
       payload: verified.payload,
-      secure: req.socket instanceof TLSSocket,
+      secure: isSecure(deps.config, req),
       now: deps.now,
     };
     const response = await handler(ctx);
@@ -110,7 +111,8 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
     if (deps.log.isLevelEnabled('info')) log().info({ status: response.status }, 'request');
   } catch (err) {
     const { error, internal } = toS3Error(err);
-    if (internal) log().error({ err, method, path: rawPath }, 'internal error');
+    if (err instanceof DataCorruptionError) log().error({ err, method, path: rawPath }, 'data corruption: stored bytes failed authentication and were not served');
+    else if (internal) log().error({ err, method, path: rawPath }, 'internal error');
     else if (deps.log.isLevelEnabled('info')) log().info({ code: error.code, status: error.status }, 'request failed');
     if (res.headersSent) {
       // Too late for an error document: cut the connection so the client sees a failure,
@@ -120,6 +122,24 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
     }
     sendError(res, method, error, reqId, hostId, resource, req);
   }
+}
+
+/**
+ * Whether the client reached us over TLS: directly, or through a trusted reverse proxy that
+ * says so in X-Forwarded-Proto (the header of anyone else is ignored).
+ */
+function isSecure(config: Config, req: IncomingMessage): boolean {
+  if (req.socket instanceof TLSSocket) return true;
+  const proxies = config.trustedProxies;
+  const remote = req.socket.remoteAddress;
+  if (proxies === undefined || remote === undefined) return false;
+  const proto = req.headers['x-forwarded-proto'];
+  const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase();
+  if (first !== 'https') return false;
+  const family = req.socket.remoteFamily === 'IPv6' ? 'ipv6' : 'ipv4';
+  // An IPv4 client on a dual-stack socket shows up as ::ffff:a.b.c.d.
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(remote)?.[1];
+  return v4 !== undefined ? proxies.check(v4, 'ipv4') : proxies.check(remote, family);
 }
 
 /**

@@ -184,3 +184,34 @@ export const malformedTrailer = () =>
     400,
     'The request contained trailing data that was not well-formed or did not conform to our published schema.',
   );
+
+// ---- server-side encryption (../shared/spec/aws-sse.md §2.3–§2.6) -----------------------
+const SSE_HEADER = 'x-amz-server-side-encryption';
+export const SSE_C_MESSAGES = {
+  conflict: 'Server Side Encryption with Customer provided key is incompatible with the encryption method specified',
+  noAlgorithm: 'Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.',
+  noKey: 'Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.',
+  badKey: 'The secret key was invalid for the specified algorithm.',
+  badMd5: 'The calculated MD5 hash of the key did not match the hash that was provided.',
+  noMd5: 'Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.',
+} as const;
+export const invalidEncryptionAlgorithm = (value: string) =>
+  e('InvalidEncryptionAlgorithmError', 400, 'The Encryption request you specified is not valid. Supported value: AES256.', {
+    ArgumentName: SSE_HEADER,
+    ArgumentValue: value,
+  });
+export const insecureSseC = () =>
+  e('InvalidRequest', 400, 'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.');
+export const wrongCustomerKey = () =>
+  e('AccessDenied', 403, 'Requests specifying Server Side Encryption with Customer provided keys must provide the correct secret key.');
+export const customerKeyMissing = () =>
+  e('InvalidRequest', 400, 'The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.');
+export const encryptionNotApplicable = () =>
+  e('InvalidRequest', 400, 'The encryption parameters are not applicable to this object.');
+export const partEncryptionMissing = () =>
+  e('InvalidRequest', 400, 'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.');
+export const partEncryptionMismatch = () =>
+  e('InvalidRequest', 400, 'The provided encryption parameters did not match the ones used originally.');
+/** Another request changed the object while this one worked on it (in-place copy). */
+export const operationAborted = () =>
+  e('OperationAborted', 409, 'A conflicting conditional operation is currently in progress against this resource. Please try again.');

@@ -15,7 +15,7 @@ import type { BucketRecord, ObjectRecord, PartRecord, UploadRecord } from './typ
 export type WriteOp =
   | { readonly op: 'createBucket'; readonly bucket: BucketRecord }
   | { readonly op: 'deleteBucket'; readonly name: string }
-  | { readonly op: 'putObject'; readonly object: ObjectRecord }
+  | { readonly op: 'putObject'; readonly object: ObjectRecord; readonly expectBlobIds?: readonly string[] }
   | { readonly op: 'deleteObject'; readonly bucket: string; readonly key: string }
   | { readonly op: 'createUpload'; readonly upload: UploadRecord }
   | { readonly op: 'putPart'; readonly part: PartRecord }
@@ -118,7 +118,7 @@ export class BatchWriter {
       case 'deleteBucket':
         return this.deleteBucket(op.name);
       case 'putObject':
-        return this.putObject(op.object);
+        return this.putObject(op.object, op.expectBlobIds);
       case 'deleteObject':
         return this.deleteObject(op.bucket, op.key);
       case 'createUpload':
@@ -161,9 +161,15 @@ export class BatchWriter {
     }
   }
 
-  private putObject(o: ObjectRecord): ObjectRecord | undefined {
+  private putObject(o: ObjectRecord, expectBlobIds?: readonly string[]): ObjectRecord | undefined {
     this.requireBucket(o.bucket);
     const old = this.reader.getObjectWithId(o.bucket, o.key);
+    if (expectBlobIds !== undefined) {
+      const current = old?.record.segments.flatMap((s) => (s.blob.kind === 'file' ? [s.blob.id] : []));
+      if (current === undefined || current.length !== expectBlobIds.length || current.some((id, i) => id !== expectBlobIds[i])) {
+        throw new MetaStoreError('STRONGBOX_OBJECT_CHANGED', `${o.bucket}/${o.key} changed meanwhile`);
+      }
+    }
     if (old !== undefined) this.s.deleteObject.run(old.id);
     const info = this.s.insertObject.run(
       o.bucket,

@@ -232,9 +232,10 @@ export class SqliteMetaStore implements MetaStore {
     this.objectCache.delete(id);
     this.objectCacheBytes -= entry.bytes;
   }
-  async putObject(object: ObjectRecord): Promise<ObjectRecord | undefined> {
+  async putObject(object: ObjectRecord, expectBlobIds?: readonly string[]): Promise<ObjectRecord | undefined> {
     try {
-      return fixObject(await this.enqueue<ObjectRecord | undefined>({ op: 'putObject', object }));
+      const op: WriteOp = expectBlobIds === undefined ? { op: 'putObject', object } : { op: 'putObject', object, expectBlobIds };
+      return fixObject(await this.enqueue<ObjectRecord | undefined>(op));
     } finally {
       this.forgetObject(object.bucket, object.key);
     }

@@ -144,8 +144,12 @@ export interface MetaStore {
 
   // objects
   getObject(bucket: string, key: string): ObjectRecord | undefined;
-  /** Insert or replace; resolves with the replaced record (whose blobs the caller reclaims). */
-  putObject(object: ObjectRecord): Promise<ObjectRecord | undefined>;
+  /**
+   * Insert or replace; resolves with the replaced record (whose blobs the caller reclaims).
+   * With `expectBlobIds`, only if the current record exists and its file blobs are exactly
+   * these (else STRONGBOX_OBJECT_CHANGED).
+   */
+  putObject(object: ObjectRecord, expectBlobIds?: readonly string[]): Promise<ObjectRecord | undefined>;
   /** Resolves with the deleted record, or undefined if there was none. */
   deleteObject(bucket: string, key: string): Promise<ObjectRecord | undefined>;
   listObjects(bucket: string, query: ListObjectsQuery): ObjectSummary[];
@@ -182,6 +186,8 @@ export type MetaStoreErrorCode =
   | 'STRONGBOX_UPLOAD_MISSING'
   /** putObject/createUpload/completeUpload into a bucket that does not exist (lost a race with deleteBucket). */
   | 'STRONGBOX_BUCKET_MISSING'
+  /** A conditional putObject found another version than expected. */
+  | 'STRONGBOX_OBJECT_CHANGED'
   | 'STRONGBOX_META_IO';
 
 export class MetaStoreError extends Error {

@@ -1,0 +1,61 @@
+/**
+ * The envelope of DESIGN.md: every object version has a random data key; only the data key is
+ * sealed, under a key-encryption key that depends on the mode. Sealed values are
+ * nonce ‖ AES-256-GCM ciphertext ‖ tag, with associated data naming what they belong to, so a
+ * sealed key or metadata block copied onto another object fails to open.
+ */
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+
+const CIPHER = 'aes-256-gcm';
+const NONCE_SIZE = 12;
+const TAG_SIZE = 16;
+export const KEY_SIZE = 32;
+
+export const newDataKey = (): Buffer => randomBytes(KEY_SIZE);
+export const newSalt = (): Buffer => randomBytes(32);
+
+/** Seals `plain` under `key`, bound to `aad`. */
+export function seal(key: Buffer, plain: Buffer, aad: Buffer): Buffer {
+  const iv = randomBytes(NONCE_SIZE);
+  const c = createCipheriv(CIPHER, key, iv);
+  c.setAAD(aad);
+  const body = c.update(plain);
+  c.final();
+  return Buffer.concat([iv, body, c.getAuthTag()]);
+}
+
+/** Opens a sealed value; undefined when the key is wrong or the value was altered or moved. */
+export function open(key: Buffer, sealed: Buffer, aad: Buffer): Buffer | undefined {
+  if (sealed.length < NONCE_SIZE + TAG_SIZE) return undefined;
+  const d = createDecipheriv(CIPHER, key, sealed.subarray(0, NONCE_SIZE));
+  d.setAAD(aad);
+  d.setAuthTag(sealed.subarray(sealed.length - TAG_SIZE));
+  const plain = d.update(sealed.subarray(NONCE_SIZE, sealed.length - TAG_SIZE));
+  try {
+    d.final();
+    return plain;
+  } catch {
+    plain.fill(0);
+    return undefined;
+  }
+}
+
+/**
+ * A key-encryption key: HKDF-SHA256 of a secret (the customer's key, later the root key) with
+ * a random salt stored beside the sealed data key, and `info` binding the mode and the object.
+ */
+export function deriveKek(secret: Buffer, salt: Buffer, info: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, salt, info, KEY_SIZE));
+}
+
+/** Length-prefixed concatenation, so that no two different tuples give the same bytes. */
+export function bindingOf(...fields: readonly string[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const f of fields) {
+    const b = Buffer.from(f, 'utf8');
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(b.length);
+    parts.push(len, b);
+  }
+  return Buffer.concat(parts);
+}

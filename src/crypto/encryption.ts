@@ -10,6 +10,7 @@
  * stored: a wrong key is recognised by the failed unseal. Whatever could reveal plaintext
  * (content headers, user metadata, checksums) is stored sealed under the data key.
  */
+import { createHmac } from 'node:crypto';
 import { Readable, type Transform } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { BlobStore } from '../store/blob/types.js';
@@ -63,6 +64,13 @@ export interface WriteEncryption {
   readonly etagIsMd5: boolean;
   /** x-amz-server-side-encryption* response headers. */
   responseHeaders(): Record<string, string>;
+  /**
+   * The ETag of a part where it must not be the plaintext MD5 (!etagIsMd5): keyed by the
+   * data key, so it reveals nothing of the plaintext, differs between uploads and part
+   * numbers, and is the same for a part sent again with the same bytes (`fingerprint`: a
+   * checksum of them), so a client that keeps the first answer of a retried part completes.
+   */
+  opaqueEtag(partNumber: number, size: number, fingerprint: string): string;
   /** The record as stored: anything that could reveal plaintext is sealed. */
   sealObject(rec: ObjectRecord): ObjectRecord;
   sealUpload(upload: UploadRecord): UploadRecord;
@@ -84,6 +92,9 @@ const NONE: WriteEncryption = Object.freeze({
   encryptor: () => undefined,
   etagIsMd5: true,
   responseHeaders: () => ({}),
+  opaqueEtag: () => {
+    throw new Error('plain objects have MD5 ETags');
+  },
   sealObject: identity,
   sealUpload: identity,
   sealPart: identity,
@@ -159,6 +170,10 @@ class CustomerKeyed implements WriteEncryption {
   }
   responseHeaders(): Record<string, string> {
     return customerKeyHeaders(this.customer.md5);
+  }
+  opaqueEtag(partNumber: number, size: number, fingerprint: string): string {
+    const mac = createHmac('sha256', this.metaKey).update(bindingOf('strongbox/v1/part-etag', String(partNumber), String(size), fingerprint)).digest();
+    return `"${mac.subarray(0, 16).toString('hex')}"`;
   }
   /** Segment keys for reading. */
   segmentKey(params: SegmentParams | undefined): Buffer {

@@ -10,7 +10,7 @@ import type { Payload } from '../auth/types.js';
 import type { ChecksumAlgorithm } from '../checksum/types.js';
 import type { PartRecord, UploadRecord } from '../store/meta/types.js';
 import { encryptionForPart, encryptionForWrite, hasCustomerKey, isCustomerKeyed, type WriteEncryption } from '../crypto/encryption.js';
-import { checkBody, type BodyCheck } from '../checksum/body-check.js';
+import { checkBody, type BodyCheck, type BodyDigests } from '../checksum/body-check.js';
 import { checksumHeaders, checksumXmlFields } from '../checksum/response-headers.js';
 import { parseRequestDigests } from '../checksum/request-checksum.js';
 import { renderXml } from '../server/xml.js';
@@ -106,6 +106,12 @@ function partDefaultAlgorithm(upload: UploadRecord): ChecksumAlgorithm | undefin
   return upload.checksumAlgorithm ?? (isCustomerKeyed(upload.encryption) ? undefined : 'CRC64NVME');
 }
 
+/** A part's ETag: the MD5 where Amazon gives it, else opaque (§2.7) but stable for a resent part. */
+function partEtag(enc: WriteEncryption, partNumber: number, digests: BodyDigests): string {
+  if (enc.etagIsMd5 && digests.md5 !== undefined) return quoteEtag(digests.md5);
+  return digests.extra === undefined ? randomEtag() : enc.opaqueEtag(partNumber, digests.size, digests.extra.value);
+}
+
 /**
  * Streams a part body into a blob and records it, replacing (and reclaiming) an earlier
  * part with the same number. Shared by UploadPart and UploadPartCopy.
@@ -126,7 +132,7 @@ async function storePart(
     uploadId: upload.uploadId,
     partNumber,
     size: digests.size,
-    etag: enc.etagIsMd5 && digests.md5 !== undefined ? quoteEtag(digests.md5) : randomEtag(),
+    etag: partEtag(enc, partNumber, digests),
     lastModified: ctx.now(),
     blob: segment,
     ...(digests.checksum === undefined ? {} : { checksum: digests.checksum }),
@@ -177,7 +183,8 @@ async function uploadPartWith(
   const defaultAlgorithm = partDefaultAlgorithm(upload);
   // Amazon gives an upload created without an algorithm a full-object CRC64NVME, whatever
   // the parts carry (SDKs send CRC32 by default): compute it alongside (not for SSE-C, §9.5).
-  const serverCrc = upload.checksumAlgorithm === undefined && defaultAlgorithm !== undefined;
+  // SSE-C parts need it too, as the fingerprint of their opaque ETag.
+  const serverCrc = (upload.checksumAlgorithm === undefined && defaultAlgorithm !== undefined) || !enc.etagIsMd5;
   const check = checkBody(headers, ctx.payload, {
     md5: enc.etagIsMd5,
     ...(defaultAlgorithm === undefined ? {} : { defaultAlgorithm }),
@@ -257,6 +264,7 @@ async function uploadPartCopyWith(
   const check = checkBody({}, payload, {
     md5: enc.etagIsMd5,
     ...(defaultAlgorithm === undefined ? {} : { defaultAlgorithm }),
+    ...(enc.etagIsMd5 ? {} : { alsoCompute: 'CRC64NVME' as const }),
   });
   const part = await storePart(ctx, upload, partNumber, enc, body, check, length);
   return {

@@ -31,6 +31,13 @@ interface ReadPlan {
   readonly headers: ResponseHeaders;
 }
 
+/** A `partNumber` beyond the object's parts is InvalidPart, before any key is looked at (as RGW). */
+function checkPartNumber(ctx: ObjectContext, rec: ObjectRecord): ObjectRecord {
+  const n = intParam(ctx.query, 'partNumber', 1, 10000, 'Part number must be an integer between 1 and 10000, inclusive');
+  if (n !== undefined && n > (rec.partsCount ?? 1)) throw invalidPart({ PartNumber: n });
+  return rec;
+}
+
 /** Decides what a GET or HEAD answers: conditions, range or part. */
 function planRead(ctx: ObjectContext, obj: ReadableObject): ReadPlan {
   const { headers, query } = ctx;
@@ -97,7 +104,7 @@ function partHeaders(rec: ObjectRecord, n: number, checksums: boolean): Response
 
 /** GetObject: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html */
 export async function getObject(ctx: ObjectContext): Promise<S3Response> {
-  const obj = openObject(ctx, findObject(ctx), 'object');
+  const obj = openObject(ctx, checkPartNumber(ctx, findObject(ctx)), 'object');
   let reading = false;
   try {
     const response = await readObject(ctx, obj);
@@ -126,7 +133,7 @@ async function readObject(ctx: ObjectContext, obj: ReadableObject): Promise<S3Re
 
 /** HeadObject: the same answer as GetObject without a body. */
 export async function headObject(ctx: ObjectContext): Promise<S3Response> {
-  const obj = openObject(ctx, findObject(ctx), 'object');
+  const obj = openObject(ctx, checkPartNumber(ctx, findObject(ctx)), 'object');
   try {
     const plan = planRead(ctx, obj);
     return { status: plan.status, headers: plan.headers };

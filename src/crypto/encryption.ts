@@ -10,13 +10,10 @@
  * stored: a wrong key is recognised by the failed unseal. Whatever could reveal plaintext
  * (content headers, user metadata, checksums) is stored sealed under the data key.
  */
-import { createHmac } from 'node:crypto';
-import { Readable, type Transform } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { BlobStore } from '../store/blob/types.js';
-import { BlobStoreError } from '../store/blob/types.js';
-import type { EncryptionRecord, ObjectRecord, ObjectSegment, PartRecord, UploadRecord } from '../store/meta/types.js';
-import type { StoredChecksum } from '../checksum/types.js';
+import type { EncryptionRecord, ObjectRecord, PartRecord, UploadRecord } from '../store/meta/types.js';
 import {
   customerKeyMissing,
   encryptionNotApplicable,
@@ -25,17 +22,10 @@ import {
   partEncryptionMissing,
   wrongCustomerKey,
 } from '../server/s3-error.js';
-import { bindingOf, deriveKek, newDataKey, newSalt, open, seal } from './envelope.js';
-import { SSE_HEADER, customerKeyFrom, customerKeyHeaders, hasTriple, type CustomerKey, type TripleKind } from './sse-c.js';
-import {
-  DataCorruptionError,
-  SegmentEncryptor,
-  decryptRange,
-  decryptRangeSync,
-  encryptedSize,
-  segmentKey,
-  storedRange,
-} from './package-cipher.js';
+import { newDataKey } from './envelope.js';
+import { CustomerKeyed } from './customer-keyed.js';
+import { readEncrypted, readPlain } from './read-segments.js';
+import { SSE_HEADER, customerKeyFrom, hasTriple, type CustomerKey, type TripleKind } from './sse-c.js';
 
 export { DataCorruptionError } from './package-cipher.js';
 
@@ -49,7 +39,7 @@ export interface SseRequest {
   readonly key: string;
 }
 
-type SegmentParams = Readonly<Record<string, unknown>>;
+export type SegmentParams = Readonly<Record<string, unknown>>;
 
 export interface WriteEncryption {
   /** Stored with the object or upload (sealed metadata is added by `sealObject`/`sealUpload`). */
@@ -82,7 +72,6 @@ export interface WriteEncryption {
   dispose(): void;
 }
 
-const FORMAT = 1;
 const identity = <T>(x: T): T => x;
 
 const NONE: WriteEncryption = Object.freeze({
@@ -103,160 +92,6 @@ const NONE: WriteEncryption = Object.freeze({
   dispose: () => undefined,
 });
 
-const b64 = (b: Buffer): string => b.toString('base64');
-const unb64 = (v: unknown): Buffer => Buffer.from(typeof v === 'string' ? v : '', 'base64');
-
-/** The KEK of an SSE-C object: bound to the mode and to the object's bucket and key. */
-const sseCBinding = (bucket: string, key: string): Buffer => bindingOf('strongbox/v1/sse-c', bucket, key);
-const META_AAD = bindingOf('strongbox/v1/metadata');
-const checksumAad = (salt: string): Buffer => bindingOf('strongbox/v1/checksum', salt);
-
-interface SealedMetadata {
-  contentHeaders: Record<string, string>;
-  userMetadata: Record<string, string>;
-  checksum?: StoredChecksum;
-}
-
-/** SSE-C: the data key, the customer's key that seals it, and the object it is bound to. */
-class CustomerKeyed implements WriteEncryption {
-  readonly etagIsMd5 = false;
-  readonly record: EncryptionRecord;
-  /** Seals metadata and checksums; derived from the data key, so rotation keeps it valid. */
-  private readonly metaKey: Buffer;
-
-  /**
-   * @param dataKey owned by this object from now on (wiped by dispose)
-   * @param sealed the stored kekSalt/sealedKey when opening an existing object or upload;
-   *   undefined to seal `dataKey` under `customer` now
-   */
-  constructor(
-    readonly dataKey: Buffer,
-    readonly customer: CustomerKey,
-    bucket: string,
-    key: string,
-    sealed?: EncryptionRecord,
-  ) {
-    this.metaKey = deriveKek(dataKey, Buffer.alloc(0), META_AAD);
-    if (sealed !== undefined) {
-      this.record = sealed;
-      return;
-    }
-    const kekSalt = newSalt();
-    const kek = deriveKek(customer.key, kekSalt, sseCBinding(bucket, key));
-    const sealedKey = seal(kek, dataKey, sseCBinding(bucket, key));
-    kek.fill(0);
-    this.record = { mode: 'sse-c', format: FORMAT, kekSalt: b64(kekSalt), sealedKey: b64(sealedKey) };
-  }
-
-  /** Opens the data key of a stored record with the customer's key; undefined if it is not the key. */
-  static open(record: EncryptionRecord, customer: CustomerKey, bucket: string, key: string): CustomerKeyed | undefined {
-    const kek = deriveKek(customer.key, unb64(record.kekSalt), sseCBinding(bucket, key));
-    const dataKey = open(kek, unb64(record.sealedKey), sseCBinding(bucket, key));
-    kek.fill(0);
-    return dataKey === undefined ? undefined : new CustomerKeyed(dataKey, customer, bucket, key, record);
-  }
-
-  segmentParams(): SegmentParams {
-    return { salt: b64(newSalt()) };
-  }
-  storedSize(n: number): number {
-    return encryptedSize(n);
-  }
-  encryptor(params: SegmentParams | undefined): Transform {
-    const key = segmentKey(this.dataKey, unb64(params?.salt));
-    const enc = new SegmentEncryptor(key);
-    enc.once('close', () => key.fill(0));
-    return enc;
-  }
-  responseHeaders(): Record<string, string> {
-    return customerKeyHeaders(this.customer.md5);
-  }
-  opaqueEtag(partNumber: number, size: number, fingerprint: string): string {
-    const mac = createHmac('sha256', this.metaKey).update(bindingOf('strongbox/v1/part-etag', String(partNumber), String(size), fingerprint)).digest();
-    return `"${mac.subarray(0, 16).toString('hex')}"`;
-  }
-  /** Segment keys for reading. */
-  segmentKey(params: SegmentParams | undefined): Buffer {
-    return segmentKey(this.dataKey, unb64(params?.salt));
-  }
-
-  private sealMetadata(m: SealedMetadata): string {
-    return b64(seal(this.metaKey, Buffer.from(JSON.stringify(m)), META_AAD));
-  }
-  openMetadata(record: EncryptionRecord): SealedMetadata {
-    if (record.meta === undefined) return { contentHeaders: {}, userMetadata: {} };
-    const plain = open(this.metaKey, unb64(record.meta), META_AAD);
-    if (plain === undefined) throw new DataCorruptionError('sealed metadata failed authentication');
-    return JSON.parse(plain.toString('utf8')) as SealedMetadata;
-  }
-  private sealChecksums<T extends { checksum?: StoredChecksum; serverChecksum?: StoredChecksum; encryption?: SegmentParams }>(s: T): T {
-    if (s.checksum === undefined && s.serverChecksum === undefined) return s;
-    const salt = typeof s.encryption?.salt === 'string' ? s.encryption.salt : '';
-    const sealOne = (c: StoredChecksum | undefined) => (c === undefined ? undefined : b64(seal(this.metaKey, Buffer.from(JSON.stringify(c)), checksumAad(salt))));
-    const { checksum, serverChecksum, ...rest } = s;
-    const params: Record<string, unknown> = { ...s.encryption };
-    if (checksum !== undefined) params.checksum = sealOne(checksum);
-    if (serverChecksum !== undefined) params.serverChecksum = sealOne(serverChecksum);
-    return { ...rest, encryption: params } as T;
-  }
-  private openChecksums<T extends { checksum?: StoredChecksum; serverChecksum?: StoredChecksum; encryption?: SegmentParams }>(s: T): T {
-    const params = s.encryption;
-    if (params?.checksum === undefined && params?.serverChecksum === undefined) return s;
-    const salt = typeof params.salt === 'string' ? params.salt : '';
-    const openOne = (v: unknown): StoredChecksum | undefined => {
-      if (v === undefined) return undefined;
-      const plain = open(this.metaKey, unb64(v), checksumAad(salt));
-      if (plain === undefined) throw new DataCorruptionError('sealed checksum failed authentication');
-      return JSON.parse(plain.toString('utf8')) as StoredChecksum;
-    };
-    const checksum = openOne(params.checksum);
-    const serverChecksum = openOne(params.serverChecksum);
-    return { ...s, ...(checksum === undefined ? {} : { checksum }), ...(serverChecksum === undefined ? {} : { serverChecksum }) };
-  }
-
-  sealObject(rec: ObjectRecord): ObjectRecord {
-    const meta: SealedMetadata = { contentHeaders: { ...rec.contentHeaders }, userMetadata: { ...rec.userMetadata } };
-    if (rec.checksum !== undefined) meta.checksum = rec.checksum;
-    const { checksum: _plainChecksum, ...rest } = rec;
-    return {
-      ...rest,
-      contentHeaders: {},
-      userMetadata: {},
-      segments: rec.segments.map((s) => this.sealChecksums(s)),
-      encryption: { ...this.record, meta: this.sealMetadata(meta) },
-    };
-  }
-  /** The stored record with its sealed fields opened. */
-  openObject(rec: ObjectRecord): ObjectRecord {
-    const meta = this.openMetadata(rec.encryption);
-    return {
-      ...rec,
-      contentHeaders: meta.contentHeaders,
-      userMetadata: meta.userMetadata,
-      ...(meta.checksum === undefined ? {} : { checksum: meta.checksum }),
-      segments: rec.segments.map((s) => this.openChecksums(s)),
-    };
-  }
-  sealUpload(u: UploadRecord): UploadRecord {
-    const meta = this.sealMetadata({ contentHeaders: { ...u.contentHeaders }, userMetadata: { ...u.userMetadata } });
-    return { ...u, contentHeaders: {}, userMetadata: {}, encryption: { ...this.record, meta } };
-  }
-  openUpload(u: UploadRecord): UploadRecord {
-    const meta = this.openMetadata(u.encryption);
-    return { ...u, contentHeaders: meta.contentHeaders, userMetadata: meta.userMetadata };
-  }
-  sealPart(p: PartRecord): PartRecord {
-    return this.sealChecksums(p);
-  }
-  openPart(p: PartRecord): PartRecord {
-    return this.openChecksums(p);
-  }
-  dispose(): void {
-    this.dataKey.fill(0);
-    this.metaKey.fill(0);
-    this.customer.wipe();
-  }
-}
 
 /** Request headers of SSE modes that later issues bring (SSE-S3, SSE-KMS, DSSE-KMS). */
 const UNSUPPORTED_SSE_HEADERS = [SSE_HEADER, `${SSE_HEADER}-aws-kms-key-id`, `${SSE_HEADER}-context`, `${SSE_HEADER}-bucket-key-enabled`];
@@ -382,97 +217,3 @@ function customerKeyedObject(keyed: CustomerKeyed, stored: ObjectRecord): Readab
   };
 }
 
-/** The segments overlapping plaintext [start, end], with the range inside each. */
-function* overlapping(segments: readonly ObjectSegment[], start: number, end: number): Generator<{ seg: ObjectSegment; from: number; to: number }> {
-  let offset = 0;
-  for (const seg of segments) {
-    const segStart = offset;
-    const segEnd = offset + seg.size - 1;
-    offset += seg.size;
-    if (segEnd < start || seg.size === 0) continue;
-    if (segStart > end) break;
-    yield { seg, from: Math.max(start, segStart) - segStart, to: Math.min(end, segEnd) - segStart };
-  }
-}
-
-function readPlain(blobs: BlobStore, segments: readonly ObjectSegment[], start: number, end: number): Readable | Buffer {
-  if (segments.every((s) => s.blob.kind === 'inline')) {
-    const parts = [...overlapping(segments, start, end)].map(({ seg, from, to }) => (seg.blob.kind === 'inline' ? seg.blob.data.subarray(from, to + 1) : Buffer.alloc(0)));
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-  }
-  // Leased now, synchronously with the caller's metadata read, so that a concurrent
-  // overwrite cannot remove these blobs before they are read to the end.
-  const release = blobs.lease(segments.map((s) => s.blob));
-  async function* plaintext(): AsyncGenerator<Buffer> {
-    for (const { seg, from, to } of overlapping(segments, start, end)) yield* blobs.read(seg.blob, from, to);
-  }
-  const out = Readable.from(plaintext(), { objectMode: false, highWaterMark: 64 * 1024 });
-  out.once('close', release);
-  return out;
-}
-
-async function readEncrypted(
-  blobs: BlobStore,
-  keyed: CustomerKeyed,
-  segments: readonly ObjectSegment[],
-  start: number,
-  end: number,
-): Promise<Readable | Buffer> {
-  if (segments.every((s) => s.blob.kind === 'inline')) {
-    try {
-      const parts = [...overlapping(segments, start, end)].map(({ seg, from, to }) => {
-        const key = keyed.segmentKey(seg.encryption);
-        try {
-          return decryptRangeSync(key, seg.size, from, to, seg.blob.kind === 'inline' ? seg.blob.data : Buffer.alloc(0));
-        } finally {
-          key.fill(0);
-        }
-      });
-      return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    } finally {
-      keyed.dispose();
-    }
-  }
-  const release = blobs.lease(segments.map((s) => s.blob));
-  async function* plaintext(): AsyncGenerator<Buffer> {
-    for (const { seg, from, to } of overlapping(segments, start, end)) {
-      const key = keyed.segmentKey(seg.encryption);
-      try {
-        const r = storedRange(seg.size, from, to);
-        const stored = blobs.read(seg.blob, r.start, r.end);
-        try {
-          yield* decryptRange(key, seg.size, from, to, stored);
-        } catch (err) {
-          // A blob shorter than its record is damage, not an I/O fault.
-          if (err instanceof BlobStoreError && /shorter/.test(err.message)) throw new DataCorruptionError(err.message);
-          throw err;
-        } finally {
-          stored.destroy();
-        }
-      } finally {
-        key.fill(0);
-      }
-    }
-  }
-  const it = plaintext();
-  let first: IteratorResult<Buffer>;
-  try {
-    first = await it.next();
-  } catch (err) {
-    release();
-    keyed.dispose();
-    throw err;
-  }
-  async function* all(): AsyncGenerator<Buffer> {
-    if (first.done === true) return;
-    yield first.value;
-    yield* it;
-  }
-  const out = Readable.from(all(), { objectMode: false, highWaterMark: 64 * 1024 });
-  out.once('close', () => {
-    release();
-    void it.return(undefined);
-    keyed.dispose();
-  });
-  return out;
-}

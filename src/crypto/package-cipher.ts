@@ -203,13 +203,3 @@ export function decryptRangeSync(key: Buffer, plainSize: number, start: number, 
   }
   return out.length === 1 ? out[0]! : Buffer.concat(out);
 }
-
-/** Encrypts a whole small segment in memory (inline bodies, sealed metadata is separate). */
-export function encryptSync(key: Buffer, plain: Buffer): Buffer {
-  const out: Buffer[] = [];
-  const count = packageCount(plain.length);
-  for (let seq = 0; seq < count; seq++) {
-    out.push(...sealPackage(key, seq, seq === count - 1, plain.subarray(seq * PACKAGE_SIZE, (seq + 1) * PACKAGE_SIZE)));
-  }
-  return Buffer.concat(out);
-}

@@ -132,6 +132,15 @@ export function encryptionForPart(req: SseRequest, upload: UploadRecord): WriteE
   return opened;
 }
 
+/** Runs `fn` with key material (an encryption, an opened object) that is wiped when it settles. */
+export async function disposing<K extends { dispose(): void }, T>(keys: K, fn: (keys: K) => Promise<T>): Promise<T> {
+  try {
+    return await fn(keys);
+  } finally {
+    keys.dispose();
+  }
+}
+
 /** Whether the request carries the SSE-C triple for the object it writes (Complete, ListParts). */
 export const hasCustomerKey = (req: SseRequest): boolean => hasTriple(req.headers, 'object');
 

@@ -11,7 +11,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 
 export const PACKAGE_SIZE = 64 * 1024;
 export const TAG_SIZE = 16;
-const STORED_PACKAGE_SIZE = PACKAGE_SIZE + TAG_SIZE;
+export const STORED_PACKAGE_SIZE = PACKAGE_SIZE + TAG_SIZE;
 const CIPHER = 'aes-256-gcm';
 /** Binds derived segment keys to this format; a new format gets a new label. */
 const SEGMENT_KEY_INFO = Buffer.from('strongbox/v1/segment-key');

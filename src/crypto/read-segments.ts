@@ -7,7 +7,10 @@ import type { BlobStore } from '../store/blob/types.js';
 import { BlobStoreError } from '../store/blob/types.js';
 import type { ObjectSegment } from '../store/meta/types.js';
 import type { CustomerKeyed } from './customer-keyed.js';
-import { DataCorruptionError, decryptRange, decryptRangeSync, storedRange } from './package-cipher.js';
+import { DataCorruptionError, STORED_PACKAGE_SIZE, decryptRange, decryptRangeSync, storedRange } from './package-cipher.js';
+
+/** Packages per blob read (about 256 KiB, like plain reads). */
+const READ_PACKAGES = 4;
 
 /** The segments overlapping plaintext [start, end], with the range inside each. */
 function* overlapping(segments: readonly ObjectSegment[], start: number, end: number): Generator<{ seg: ObjectSegment; from: number; to: number }> {
@@ -66,7 +69,8 @@ export async function readEncrypted(
       const key = keyed.segmentKey(seg.encryption);
       try {
         const r = storedRange(seg.size, from, to);
-        const stored = blobs.read(seg.blob, r.start, r.end);
+        // Whole packages per chunk: each is opened where it lies, without a copy.
+        const stored = blobs.read(seg.blob, r.start, r.end, READ_PACKAGES * STORED_PACKAGE_SIZE);
         try {
           yield* decryptRange(key, seg.size, from, to, stored);
         } catch (err) {

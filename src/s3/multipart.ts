@@ -9,7 +9,7 @@ import type { BucketContext, ObjectContext, S3Response } from '../server/context
 import type { Payload } from '../auth/types.js';
 import type { ChecksumAlgorithm } from '../checksum/types.js';
 import type { PartRecord, UploadRecord } from '../store/meta/types.js';
-import { encryptionForPart, encryptionForWrite, hasCustomerKey, isCustomerKeyed, type WriteEncryption } from '../crypto/encryption.js';
+import { disposing, encryptionForPart, encryptionForWrite, hasCustomerKey, isCustomerKeyed, type WriteEncryption } from '../crypto/encryption.js';
 import { checkBody, type BodyCheck, type BodyDigests } from '../checksum/body-check.js';
 import { checksumHeaders, checksumXmlFields } from '../checksum/response-headers.js';
 import { parseRequestDigests } from '../checksum/request-checksum.js';
@@ -52,12 +52,7 @@ export async function createMultipartUpload(ctx: ObjectContext): Promise<S3Respo
   const storageClass = storageClassFrom(headers);
   checkObjectAclHeaders(headers);
   const checksum = uploadChecksumFrom(headers);
-  const enc = encryptionForWrite(ctx);
-  try {
-    return await createUpload(ctx, enc, checksum, { contentHeaders, userMetadata, storageClass });
-  } finally {
-    enc.dispose();
-  }
+  return disposing(encryptionForWrite(ctx), (enc) => createUpload(ctx, enc, checksum, { contentHeaders, userMetadata, storageClass }));
 }
 
 async function createUpload(
@@ -159,12 +154,7 @@ export async function uploadPart(ctx: ObjectContext): Promise<S3Response> {
   const partNumber = partNumberParam(ctx.query);
   const upload = requireUpload(ctx);
   const length = checkBodyLength(ctx);
-  const enc = encryptionForPart(ctx, upload);
-  try {
-    return await uploadPartWith(ctx, upload, partNumber, enc, length);
-  } finally {
-    enc.dispose();
-  }
+  return disposing(encryptionForPart(ctx, upload), (enc) => uploadPartWith(ctx, upload, partNumber, enc, length));
 }
 
 async function uploadPartWith(

@@ -1,5 +1,5 @@
 import type { ObjectContext, S3Response } from '../server/context.js';
-import { encryptionForWrite, type WriteEncryption } from '../crypto/encryption.js';
+import { disposing, encryptionForWrite, type WriteEncryption } from '../crypto/encryption.js';
 import { checkBody } from '../checksum/body-check.js';
 import { checksumHeaders } from '../checksum/response-headers.js';
 import { entityTooLarge, missingContentLength } from '../server/s3-error.js';
@@ -25,12 +25,7 @@ export async function putObject(ctx: ObjectContext): Promise<S3Response> {
   const userMetadata = userMetadataFrom(headers);
   const storageClass = storageClassFrom(headers);
   checkObjectAclHeaders(headers);
-  const enc = encryptionForWrite(ctx);
-  try {
-    return await storeObject(ctx, enc, length, { contentHeaders, userMetadata, storageClass });
-  } finally {
-    enc.dispose();
-  }
+  return disposing(encryptionForWrite(ctx), (enc) => storeObject(ctx, enc, length, { contentHeaders, userMetadata, storageClass }));
 }
 
 async function storeObject(

@@ -303,8 +303,9 @@ class FileRangeReader extends Readable {
     private readonly path: string,
     start: number,
     private readonly end: number,
+    private readonly chunk: number,
   ) {
-    super({ highWaterMark: READ_CHUNK });
+    super({ highWaterMark: chunk });
     this.pos = start;
   }
 
@@ -326,7 +327,7 @@ class FileRangeReader extends Readable {
   override _read(): void {
     const fd = this.fd;
     if (fd === undefined) return;
-    const len = Math.min(READ_CHUNK, this.end - this.pos + 1);
+    const len = Math.min(this.chunk, this.end - this.pos + 1);
     if (len <= 0) {
       this.push(null);
       return;
@@ -375,7 +376,7 @@ export class FsBlobStore implements BlobStore {
     return new FsBlobWriter(this, this.inlineMax, this.writeCoalesce, sizeHint);
   }
 
-  read(segment: BlobSegment, start: number, end: number): Readable {
+  read(segment: BlobSegment, start: number, end: number, chunkSize = READ_CHUNK): Readable {
     const size = segment.kind === 'file' ? segment.size : segment.data.length;
     const last = Math.min(end, size - 1);
     const first = Math.max(0, start);
@@ -385,7 +386,7 @@ export class FsBlobStore implements BlobStore {
     }
     const path = this.blobPath(segment.id);
     // An empty range still opens the file, so a missing blob is reported either way.
-    return new FileRangeReader(path, first, last);
+    return new FileRangeReader(path, first, last, chunkSize);
   }
 
   /** Reader counts per blob id; a leased blob's removal waits for its last reader. */

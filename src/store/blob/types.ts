@@ -25,8 +25,11 @@ export interface BlobStore {
    * inline storage without buffering large bodies.
    */
   createWriter(sizeHint?: number): BlobWriter;
-  /** Stream bytes [start, end] (inclusive) of one segment; an empty range yields nothing. */
-  read(segment: BlobSegment, start: number, end: number): Readable;
+  /**
+   * Stream bytes [start, end] (inclusive) of one segment; an empty range yields nothing.
+   * `chunkSize` (a hint) lets a reader get whole units, such as whole encrypted packages.
+   */
+  read(segment: BlobSegment, start: number, end: number, chunkSize?: number): Readable;
   /**
    * Marks segments as being read: a `remove()` meanwhile waits until the returned release
    * function has been called, so a reader that found a record streams it to the end even

@@ -10,14 +10,26 @@
  * Strongbox. Stdout gets one JSON line per case and server, then one ratio line per case with
  * the issue's target; a markdown table goes to bench/results.md (overwritten) and to stderr.
  *
+ * SSE-C cases (bench/ssec.ts) run on Strongbox only, round by round together with the cases
+ * they are compared with (bench/cases.ts), and are judged against Strongbox's own cases of the
+ * same run: 64 MiB PUT/GET throughput against the plain 64 MiB cases, and median latencies
+ * (concurrency 1) of key rotation and 1-byte range GETs against each other and against a plain
+ * 4 KiB PUT at concurrency 1. They get a second table (bench/report.ts). Over http Strongbox is
+ * started with --allow-insecure-sse-c when SSE-C cases are selected (and the build knows it).
+ *
  *   node dist/bench/run.js [--quick] [--only put-64MiB,get-4KiB] [--proto http|https]
  *                          [--servers strongbox,floor,ceiling] [--rounds N] [--tmp DIR]
  *
  *   --quick     smaller counts (smoke run, ~1 min)
  *   --only      cases by name: put-64MiB get-64MiB put-4KiB get-4KiB head-4KiB list
- *               (whatever a GET/HEAD/LIST case reads is written first, unmeasured)
+ *               ssec-put-64MiB ssec-get-64MiB ssec-rotate-1MiB ssec-rotate-1GiB
+ *               ssec-range-1B-4KiB ssec-range-1B-1GiB
+ *               (whatever a GET/HEAD/LIST/rotate/range case reads is written first, unmeasured;
+ *               a comparison whose other case is not selected shows no ratio)
  *   --rounds N  measure each case N times per server, interleaved; report the median round
- *               (the default 1 round takes about 4–5 minutes for both protocols)
+ *               (the default 1 round took about 4–5 minutes for both protocols before the SSE-C
+ *               cases, which add one 1 GiB upload per protocol and about as much 64 MiB traffic on
+ *               Strongbox; with --only on the 64 MiB, 4 KiB PUT and SSE-C cases, 3 rounds take ~7 min)
  *
  * A benchmark, not a test: it never fails on a missed target (exit status 0 unless it crashed).
  */
@@ -28,6 +40,11 @@ import { tmpdir, cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchClient } from './client.js';
+import { retryCount, runPool } from './pool.js';
+import { ssecBigGroup, ssecOperation, ssecRatioLine, ssecSeed, ssecWarmUp, type Payload } from './ssec.js';
+import { comparisonGroups, cases, isSsec, metricOf } from './cases.js';
+import { markdown, ratioLine } from './report.js';
+import { round, type CaseDef, type Proto, type Result, type Row, type ServerName } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -43,21 +60,6 @@ const BIG = 64 * MiB;
 const SMALL = 4 * 1024;
 const ACCESS_KEY = 'benchadmin';
 const SECRET_KEY = `bench-${randomBytes(12).toString('hex')}`;
-
-type ServerName = 'ceiling' | 'floor' | 'strongbox';
-type Proto = 'http' | 'https';
-type Kind = 'put-big' | 'get-big' | 'put-small' | 'get-small' | 'head-small' | 'list';
-
-interface CaseDef {
-  name: string;
-  kind: Kind;
-  concurrency: number;
-  ops: number;
-  /** Keep going past `ops` until this long has passed (read-only cases). */
-  minSeconds?: number;
-  /** Issue target: Strongbox ≥ ratio × floor on metric. */
-  target?: { ratio: number; metric: 'MiBps' | 'opsps' };
-}
 
 interface Args {
   quick: boolean;
@@ -94,20 +96,6 @@ function parseArgs(argv: string[]): Args {
     rounds: Math.max(1, Math.floor(Number(opt('--rounds') ?? '1')) || 1),
     tmp: opt('--tmp') ?? tmpdir(),
   };
-}
-
-function cases(quick: boolean): CaseDef[] {
-  const n = (full: number, q: number): number => (quick ? q : full);
-  return [
-    { name: 'put-64MiB', kind: 'put-big', concurrency: 1, ops: n(8, 2), target: { ratio: 1.0, metric: 'MiBps' } },
-    { name: 'put-64MiB', kind: 'put-big', concurrency: 8, ops: n(32, 8), target: { ratio: 1.0, metric: 'MiBps' } },
-    { name: 'get-64MiB', kind: 'get-big', concurrency: 1, ops: n(8, 2), target: { ratio: 0.7, metric: 'MiBps' } },
-    { name: 'get-64MiB', kind: 'get-big', concurrency: 8, ops: n(32, 8), target: { ratio: 0.7, metric: 'MiBps' } },
-    { name: 'put-4KiB', kind: 'put-small', concurrency: 8, ops: n(2000, 1000), target: { ratio: 0.8, metric: 'opsps' } },
-    { name: 'get-4KiB', kind: 'get-small', concurrency: 8, ops: n(4000, 500), minSeconds: n(3, 0.5), target: { ratio: 0.7, metric: 'opsps' } },
-    { name: 'head-4KiB', kind: 'head-small', concurrency: 8, ops: n(4000, 500), minSeconds: n(3, 0.5), target: { ratio: 0.7, metric: 'opsps' } },
-    { name: 'list', kind: 'list', concurrency: 8, ops: n(100, 20), minSeconds: n(3, 0.5) },
-  ];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,8 +150,10 @@ interface Running {
   /** Set when the process died or a case failed in a way that leaves it unusable. */
   dead: string | undefined;
   clients: Map<number, BenchClient>;
-  /** Key groups already written: `big-c1`, `big-c8`, `small`. */
+  /** Key groups already written: `big-c1`, `big-c8`, `small`, `ssec-big-c1`, … */
   seeded: Map<string, number>;
+  /** Which customer key each SSE-C rotate/range object is under. */
+  ssecKey: Map<string, 0 | 1>;
 }
 
 /** Spawn `node <args>` and wait for the line announcing `… serving … on <url>`. */
@@ -201,6 +191,7 @@ function startChild(name: ServerName, proto: Proto, dir: string, args: string[],
         dead: undefined,
         clients: new Map(),
         seeded: new Map(),
+        ssecKey: new Map(),
       };
       child.once('exit', (code, signal) => {
         running.dead = `exited (code ${code}, signal ${signal}) ${tail().trim().slice(-500)}`;
@@ -233,82 +224,21 @@ function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / clkTck;
 }
 
-/**
- * Run fn(0), fn(1), … with at most `concurrency` in flight: at least `ops` calls, and more
- * until `minSeconds` have passed. Returns per-op latencies in ms (one per call made).
- */
-async function runPool(concurrency: number, ops: number, fn: (i: number) => Promise<unknown>, minSeconds = 0): Promise<number[]> {
-  const lat: number[] = [];
-  const start = performance.now();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      if (next >= ops && performance.now() - start >= minSeconds * 1000) return;
-      const i = next++;
-      const t = performance.now();
-      await withRetry(() => fn(i));
-      lat.push(performance.now() - t);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(ops, 1)) }, worker));
-  return lat;
-}
-
-let retries = 0;
-/** One retry when a reused keep-alive socket was closed by the server just as we sent. */
-async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ECONNRESET' || code === 'EPIPE') {
-      retries++;
-      return await fn();
-    }
-    throw err;
-  }
-}
-
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
-const round = (x: number, digits: number): number => {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-};
-
-interface Result {
-  case: string;
-  proto: Proto;
-  server: ServerName;
-  concurrency: number;
-  MiBps: number;
-  opsps: number;
-  cpuSecPerGiB: number | null;
-  cpuMsPerOp: number;
-  serverCpuSec: number;
-  clientCpuSec: number;
-  ops: number;
-  bytes: number;
-  seconds: number;
-  p50ms: number;
-  p99ms: number;
-  /** With --rounds N > 1: the metric of every round (the line shows the median round). */
-  rounds?: number[];
-}
-
-interface Failure {
-  case: string;
-  proto: Proto;
-  server: ServerName;
-  concurrency: number;
-  error: string;
+/** The median of sorted values (mean of the middle two for an even count). */
+function median(sorted: number[]): number {
+  if (sorted.length === 0) return 0;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 const bigBuf = randomBytes(MiB);
 const smallBuf = randomBytes(SMALL);
+const payload: Payload = { big: bigBuf, small: smallBuf };
 
 const bigKey = (c: number, i: number): string => `big/c${c}/${String(i).padStart(5, '0')}`;
 const smallKey = (i: number): string => `small/${String(i).padStart(6, '0')}`;
@@ -329,7 +259,13 @@ function client(s: Running, concurrency: number, ca: Buffer | undefined): BenchC
 }
 
 /** The operation a case measures, as fn(i) → bytes moved. */
-function operation(def: CaseDef, c: BenchClient, smallCount: number, prefixKey: (i: number) => string = (i) => i.toString()): (i: number) => Promise<number> {
+function operation(
+  def: CaseDef,
+  c: BenchClient,
+  s: Running,
+  smallCount: number,
+  prefixKey: (i: number) => string = (i) => i.toString(),
+): (i: number) => Promise<number> {
   switch (def.kind) {
     case 'put-big':
       return async (i) => (await c.put(BUCKET, prefixKey(i), bigBuf, BIG), BIG);
@@ -343,6 +279,11 @@ function operation(def: CaseDef, c: BenchClient, smallCount: number, prefixKey: 
       return async (i) => (await c.head(BUCKET, prefixKey(i % smallCount), SMALL), 0);
     case 'list':
       return (_i) => c.list(BUCKET, 'small/', 1000);
+    case 'ssec-put-big':
+    case 'ssec-get-big':
+    case 'ssec-rotate':
+    case 'ssec-range':
+      return ssecOperation(def, c, s, BUCKET, payload);
   }
 }
 
@@ -357,11 +298,13 @@ async function ensureSeeded(s: Running, def: CaseDef, c: BenchClient, smallTarge
     if ((s.seeded.get('small') ?? 0) >= smallTarget) return;
     await runPool(def.concurrency, smallTarget, (i) => c.put(BUCKET, smallKey(i), smallBuf, SMALL));
     s.seeded.set('small', smallTarget);
+  } else if (isSsec(def)) {
+    await ssecSeed(def, c, s, BUCKET, payload);
   }
 }
 
 /** A few unmeasured operations of the same kind, on the same sockets, just before measuring. */
-async function warmUp(def: CaseDef, c: BenchClient): Promise<void> {
+async function warmUp(def: CaseDef, c: BenchClient, s: Running): Promise<void> {
   const conc = def.concurrency;
   // Open every socket of the pool (TLS handshakes included) with small PUTs.
   await runPool(conc, conc * 4, (i) => c.put(BUCKET, `warm/s${String(i).padStart(4, '0')}`, smallBuf, SMALL));
@@ -375,11 +318,17 @@ async function warmUp(def: CaseDef, c: BenchClient): Promise<void> {
     case 'get-small':
     case 'head-small': {
       const n = Math.max(50, conc * 8);
-      await runPool(conc, n, operation(def, c, conc * 4, (i) => `warm/s${String(i % (conc * 4)).padStart(4, '0')}`));
+      await runPool(conc, n, operation(def, c, s, conc * 4, (i) => `warm/s${String(i % (conc * 4)).padStart(4, '0')}`));
       break;
     }
     case 'list':
-      await runPool(conc, conc * 2, operation(def, c, 0));
+      await runPool(conc, conc * 2, operation(def, c, s, 0));
+      break;
+    case 'ssec-put-big':
+    case 'ssec-get-big':
+    case 'ssec-rotate':
+    case 'ssec-range':
+      await ssecWarmUp(def, c, s, BUCKET, payload);
       break;
   }
 }
@@ -387,9 +336,9 @@ async function warmUp(def: CaseDef, c: BenchClient): Promise<void> {
 async function measure(s: Running, def: CaseDef, ca: Buffer | undefined, smallTarget: number): Promise<Result> {
   const c = client(s, def.concurrency, ca);
   await ensureSeeded(s, def, c, smallTarget);
-  await warmUp(def, c);
+  await warmUp(def, c, s);
   const keyOf = def.kind === 'put-big' || def.kind === 'get-big' ? (i: number) => bigKey(def.concurrency, i) : smallKey;
-  const op = operation(def, c, s.seeded.get('small') ?? smallTarget, keyOf);
+  const op = operation(def, c, s, s.seeded.get('small') ?? smallTarget, keyOf);
   let bytes = 0;
   const cpu0 = processCpuSeconds(s.pid);
   const client0 = process.cpuUsage();
@@ -409,6 +358,7 @@ async function measure(s: Running, def: CaseDef, ca: Buffer | undefined, smallTa
   const serverCpuSec = processCpuSeconds(s.pid) - cpu0;
   if (def.kind === 'put-big') s.seeded.set(`big-c${def.concurrency}`, def.ops);
   if (def.kind === 'put-small') s.seeded.set('small', Math.max(s.seeded.get('small') ?? 0, def.ops));
+  if (def.kind === 'ssec-put-big') s.seeded.set(ssecBigGroup(def.concurrency), def.ops);
   lat.sort((a, b) => a - b);
   return {
     case: def.name,
@@ -417,14 +367,15 @@ async function measure(s: Running, def: CaseDef, ca: Buffer | undefined, smallTa
     concurrency: def.concurrency,
     MiBps: round(bytes / MiB / seconds, 1),
     opsps: round(ops / seconds, 1),
-    cpuSecPerGiB: bytes === 0 ? null : round(serverCpuSec / (bytes / GiB), 3),
+    // Per GiB means nothing for 1-byte range GETs and rotations (latency cases).
+    cpuSecPerGiB: bytes === 0 || def.latency === true ? null : round(serverCpuSec / (bytes / GiB), 3),
     cpuMsPerOp: round((serverCpuSec * 1000) / ops, 3),
     serverCpuSec: round(serverCpuSec, 2),
     clientCpuSec: round((clientCpu.user + clientCpu.system) / 1e6, 2),
     ops,
     bytes,
     seconds: round(seconds, 3),
-    p50ms: round(percentile(lat, 50), 2),
+    p50ms: round(median(lat), 2),
     p99ms: round(percentile(lat, 99), 2),
   };
 }
@@ -432,10 +383,23 @@ async function measure(s: Running, def: CaseDef, ca: Buffer | undefined, smallTa
 // ---------------------------------------------------------------------------------------------
 // Servers per protocol
 
-async function startStrongbox(proto: Proto, base: string): Promise<Running> {
+const INSECURE_SSE_C_FLAG = '--allow-insecure-sse-c';
+
+/** Whether this Strongbox build has the flag allowing SSE-C over plain HTTP. */
+function knowsInsecureSseCFlag(): boolean {
+  try {
+    return execFileSync(process.execPath, [STRONGBOX_MAIN, 'serve', '--help'], { encoding: 'utf8' }).includes(INSECURE_SSE_C_FLAG);
+  } catch {
+    return false;
+  }
+}
+
+async function startStrongbox(proto: Proto, base: string, allowInsecureSseC: boolean): Promise<Running> {
   const dir = makeTemp('strongbox-bench-', base);
   const args = [STRONGBOX_MAIN, 'serve', '--data', dir, '--listen', '127.0.0.1:0', '--log-level', 'warn'];
   if (proto === 'http') args.push('--http');
+  // SSE-C over plain HTTP is refused (400) unless allowed; the bench runs on loopback.
+  if (proto === 'http' && allowInsecureSseC) args.push(INSECURE_SSE_C_FLAG);
   return startChild('strongbox', proto, dir, args, {
     ...process.env,
     STRONGBOX_ROOT_ACCESS_KEY: ACCESS_KEY,
@@ -456,13 +420,10 @@ async function startReference(name: 'ceiling' | 'floor', proto: Proto, base: str
 const emit = (o: object): void => void process.stdout.write(JSON.stringify(o) + '\n');
 const note = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
 
-interface Row {
-  def: CaseDef;
-  proto: Proto;
-  results: Partial<Record<ServerName, Result | Failure>>;
-}
+/** The servers a case runs on: SSE-C cases on Strongbox alone. */
+const serversOf = (def: CaseDef, args: Args): ServerName[] => (isSsec(def) ? args.servers.filter((x) => x === 'strongbox') : args.servers);
 
-async function runProtocol(proto: Proto, args: Args, defs: CaseDef[], rows: Row[]): Promise<void> {
+async function runProtocol(proto: Proto, args: Args, defs: CaseDef[], rows: Row[], allowInsecureSseC: boolean): Promise<void> {
   const servers: Running[] = [];
   let ca: Buffer | undefined;
   let tls: { cert: string; key: string } | undefined;
@@ -471,7 +432,7 @@ async function runProtocol(proto: Proto, args: Args, defs: CaseDef[], rows: Row[
     // Strongbox first: over https its generated certificate is reused by the references.
     if (args.servers.includes('strongbox') || proto === 'https') {
       try {
-        const sb = await startStrongbox(proto, args.tmp);
+        const sb = await startStrongbox(proto, args.tmp, allowInsecureSseC);
         if (proto === 'https') {
           const t = { cert: join(sb.dir, 'tls/server.pem'), key: join(sb.dir, 'tls/server-key.pem'), ca: join(sb.dir, 'tls/ca.pem') };
           if (existsSync(t.cert) && existsSync(t.key) && existsSync(t.ca)) {
@@ -507,42 +468,50 @@ async function runProtocol(proto: Proto, args: Args, defs: CaseDef[], rows: Row[
     servers.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
     const smallTarget = Math.max(1000, ...defs.filter((d) => d.kind === 'put-small').map((d) => d.ops));
 
-    for (const def of defs) {
-      const row: Row = { def, proto, results: {} };
-      rows.push(row);
-      // Rounds interleave the servers (ceiling, floor, strongbox, ceiling, …) so a burst of load
-      // from elsewhere hits all of them; each server's median round is reported.
-      const rounds = new Map<ServerName, Result[]>();
+    for (const group of comparisonGroups(defs)) {
+      const groupRows = group.map((def): Row => ({ def, proto, results: {} }));
+      rows.push(...groupRows);
+      // Rounds interleave the servers (ceiling, floor, strongbox, ceiling, …), and the cases of
+      // a group (a case and those compared with it), so that a burst of load from elsewhere hits
+      // all of them; each server's median round is reported.
+      const rounds = new Map<Row, Map<ServerName, Result[]>>(groupRows.map((r) => [r, new Map()]));
       for (let k = 0; k < args.rounds; k++) {
-        for (const name of args.servers) {
-          const s = servers.find((x) => x.name === name);
-          if (row.results[name] !== undefined) continue; // failed in an earlier round
-          if (s === undefined || s.dead !== undefined) {
-            row.results[name] = { case: def.name, proto, server: name, concurrency: def.concurrency, error: s?.dead ?? startFailures.get(name) ?? 'not running' };
-            continue;
-          }
-          note(`${def.name} c=${def.concurrency} ${proto} ${name}${args.rounds > 1 ? ` round ${k + 1}/${args.rounds}` : ''} …`);
-          try {
-            const r = await measure(s, def, ca, smallTarget);
-            rounds.set(name, [...(rounds.get(name) ?? []), r]);
-          } catch (err) {
-            const msg = err instanceof Error ? err.message : String(err);
-            row.results[name] = { case: def.name, proto, server: name, concurrency: def.concurrency, error: s.dead ?? msg };
+        for (const row of groupRows) {
+          const { def } = row;
+          for (const name of serversOf(def, args)) {
+            const s = servers.find((x) => x.name === name);
+            if (row.results[name] !== undefined) continue; // failed in an earlier round
+            if (s === undefined || s.dead !== undefined) {
+              row.results[name] = { case: def.name, proto, server: name, concurrency: def.concurrency, error: s?.dead ?? startFailures.get(name) ?? 'not running' };
+              continue;
+            }
+            note(`${def.name} c=${def.concurrency} ${proto} ${name}${args.rounds > 1 ? ` round ${k + 1}/${args.rounds}` : ''} …`);
+            try {
+              const r = await measure(s, def, ca, smallTarget);
+              const mine = rounds.get(row);
+              mine?.set(name, [...(mine.get(name) ?? []), r]);
+            } catch (err) {
+              const msg = err instanceof Error ? err.message : String(err);
+              row.results[name] = { case: def.name, proto, server: name, concurrency: def.concurrency, error: s.dead ?? msg };
+            }
           }
         }
       }
-      for (const name of args.servers) {
-        const rs = rounds.get(name);
-        if (row.results[name] === undefined && rs !== undefined) {
-          const metric = metricOf(def);
-          const sorted = [...rs].sort((a, b) => a[metric] - b[metric]);
-          const median = sorted[Math.floor((sorted.length - 1) / 2)];
-          if (median !== undefined) row.results[name] = args.rounds > 1 ? { ...median, rounds: rs.map((r) => r[metric]) } : median;
+      for (const row of groupRows) {
+        const { def } = row;
+        for (const name of serversOf(def, args)) {
+          const rs = rounds.get(row)?.get(name);
+          if (row.results[name] === undefined && rs !== undefined) {
+            const metric = metricOf(def);
+            const sorted = [...rs].sort((a, b) => a[metric] - b[metric]);
+            const mid = sorted[Math.floor((sorted.length - 1) / 2)];
+            if (mid !== undefined) row.results[name] = args.rounds > 1 ? { ...mid, rounds: rs.map((r) => r[metric]) } : mid;
+          }
+          const out = row.results[name];
+          if (out !== undefined) emit(out);
         }
-        const out = row.results[name];
-        if (out !== undefined) emit(out);
+        emit(isSsec(def) ? ssecRatioLine(row, rows, metricOf(def)) : ratioLine(row));
       }
-      emit(ratioLine(row));
     }
   } finally {
     for (const s of servers) for (const c of s.clients.values()) c.close();
@@ -558,85 +527,6 @@ async function runProtocol(proto: Proto, args: Args, defs: CaseDef[], rows: Row[
   }
 }
 
-const ok = (r: Result | Failure | undefined): r is Result => r !== undefined && !('error' in r);
-
-function metricOf(def: CaseDef): 'MiBps' | 'opsps' {
-  return def.target?.metric ?? (def.kind === 'put-big' || def.kind === 'get-big' ? 'MiBps' : 'opsps');
-}
-
-function ratioLine(row: Row): object {
-  const { def, proto, results } = row;
-  const metric = metricOf(def);
-  const sb = results.strongbox;
-  const fl = results.floor;
-  const ce = results.ceiling;
-  const vsFloor = ok(sb) && ok(fl) && fl[metric] > 0 ? round(sb[metric] / fl[metric], 3) : null;
-  const vsCeiling = ok(sb) && ok(ce) && ce[metric] > 0 ? round(sb[metric] / ce[metric], 3) : null;
-  const floorVsCeiling = ok(fl) && ok(ce) && ce[metric] > 0 ? round(fl[metric] / ce[metric], 3) : null;
-  return {
-    case: def.name,
-    proto,
-    concurrency: def.concurrency,
-    metric,
-    'strongbox/floor': vsFloor,
-    'strongbox/ceiling': vsCeiling,
-    'floor/ceiling': floorVsCeiling,
-    target: def.target ? `>=${def.target.ratio.toFixed(2)} of floor` : 'none',
-    met: def.target ? (vsFloor === null ? null : vsFloor >= def.target.ratio) : null,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Report
-
-function fmt(r: Result | Failure | undefined, metric: 'MiBps' | 'opsps'): string {
-  if (r === undefined) return '–';
-  if (!ok(r)) return 'error';
-  return r[metric] >= 100 ? r[metric].toFixed(0) : r[metric].toFixed(1);
-}
-
-function cpuFmt(r: Result | Failure | undefined, def: CaseDef): string {
-  if (!ok(r)) return '–';
-  if (def.kind === 'put-big' || def.kind === 'get-big') return r.cpuSecPerGiB === null ? '–' : r.cpuSecPerGiB.toFixed(2);
-  return `${r.cpuMsPerOp.toFixed(3)} ms/op`;
-}
-
-function markdown(rows: Row[], args: Args, started: Date, seconds: number): string {
-  const lines = [
-    `# Strongbox benchmark results`,
-    '',
-    `Run ${started.toISOString()} (${seconds.toFixed(0)} s${args.quick ? ', --quick' : ''}${args.rounds > 1 ? `, median of ${args.rounds} rounds` : ''}${args.only ? `, --only ${[...args.only].join(',')}` : ''}), ` +
-      `Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), loopback, one client for all servers.`,
-    'Ratios are measured in the same run; absolute figures swing 2–4× on shared machines.',
-    'Throughput in MiB/s for 64 MiB objects, ops/s otherwise. Server CPU in CPU-seconds per GiB moved (64 MiB cases) or CPU-ms per operation.',
-    '',
-    '| case | proto | c | Strongbox | floor | ceiling | SB/floor | target | met | SB CPU | floor CPU | ceiling CPU |',
-    '|---|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|',
-  ];
-  for (const row of rows) {
-    const r = ratioLine(row) as { 'strongbox/floor': number | null; target: string; met: boolean | null };
-    const metric = metricOf(row.def);
-    const unit = metric === 'MiBps' ? ' MiB/s' : ' op/s';
-    const { strongbox, floor, ceiling } = row.results;
-    lines.push(
-      `| ${row.def.name} | ${row.proto} | ${row.def.concurrency} | ${fmt(strongbox, metric)}${unit} | ${fmt(floor, metric)} | ${fmt(ceiling, metric)} | ` +
-        `${r['strongbox/floor'] === null ? '–' : r['strongbox/floor'].toFixed(2)} | ${r.target.replace(' of floor', '')} | ` +
-        `${r.met === null ? '–' : r.met ? 'yes' : '**no**'} | ${cpuFmt(strongbox, row.def)} | ${cpuFmt(floor, row.def)} | ${cpuFmt(ceiling, row.def)} |`,
-    );
-  }
-  const errors = rows.flatMap((row) => Object.values(row.results).filter((r): r is Failure => r !== undefined && 'error' in r));
-  if (errors.length > 0) {
-    lines.push('', 'Errors:', '');
-    const seen = new Set<string>();
-    for (const e of errors) {
-      const line = `- ${e.server} ${e.proto} ${e.case} c=${e.concurrency}: ${e.error.replace(/\s+/g, ' ').slice(0, 300)}`;
-      if (!seen.has(line)) lines.push(line);
-      seen.add(line);
-    }
-  }
-  return lines.join('\n') + '\n';
-}
-
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -644,18 +534,33 @@ async function main(): Promise<void> {
   for (const f of [REFERENCE_MAIN, ...(args.servers.includes('strongbox') || args.protos.includes('https') ? [STRONGBOX_MAIN] : [])]) {
     if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` first`);
   }
-  const defs = cases(args.quick).filter((d) => args.only === undefined || args.only.has(d.name));
-  if (defs.length === 0) throw new Error(`--only matched no case (cases: ${[...new Set(cases(false).map((d) => d.name))].join(', ')})`);
+  const all = cases(args.quick);
+  const names = [...new Set(all.map((d) => d.name))];
+  const defs = all.filter((d) => args.only === undefined || args.only.has(d.name));
+  if (defs.length === 0) throw new Error(`--only matched no case (cases: ${names.join(', ')})`);
+  for (const name of args.only ?? []) if (!names.includes(name)) note(`--only: no case named ${name} (cases: ${names.join(', ')})`);
+  for (const d of defs) {
+    for (const cmp of d.compare ?? []) {
+      if (!defs.some((x) => x.name === cmp.vs.name && x.concurrency === cmp.vs.concurrency)) {
+        note(`${d.name} c=${d.concurrency} is compared with ${cmp.vs.name} c=${cmp.vs.concurrency}, which is not selected: no ratio (add ${cmp.vs.name} to --only)`);
+      }
+    }
+  }
+  const wantsSsec = defs.some(isSsec) && args.servers.includes('strongbox');
+  const allowInsecureSseC = wantsSsec && args.protos.includes('http') && knowsInsecureSseCFlag();
+  if (wantsSsec && args.protos.includes('http') && !allowInsecureSseC) {
+    note(`this Strongbox build has no ${INSECURE_SSE_C_FLAG}: SSE-C cases over http will be refused`);
+  }
   const started = new Date();
   const t0 = performance.now();
   note(`node ${process.version}, ${cpus().length} CPUs, CLK_TCK ${clkTck}, ${args.quick ? 'quick' : 'full'} run: ${defs.map((d) => `${d.name}/c${d.concurrency}`).join(' ')}`);
   const rows: Row[] = [];
-  for (const proto of args.protos) await runProtocol(proto, args, defs, rows);
+  for (const proto of args.protos) await runProtocol(proto, args, defs, rows, allowInsecureSseC);
   const seconds = (performance.now() - t0) / 1000;
   const md = markdown(rows, args, started, seconds);
   writeFileSync(RESULTS_MD, md);
   process.stderr.write(`\n${md}\n`);
-  note(`done in ${seconds.toFixed(0)} s${retries > 0 ? ` (${retries} retried requests)` : ''}; table written to ${RESULTS_MD}`);
+  note(`done in ${seconds.toFixed(0)} s${retryCount() > 0 ? ` (${retryCount()} retried requests)` : ''}; table written to ${RESULTS_MD}`);
 }
 
 main()

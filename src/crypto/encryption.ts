@@ -177,12 +177,16 @@ export interface ReadableObject {
  */
 export function openObject(req: SseRequest, rec: ObjectRecord, kind: TripleKind): ReadableObject {
   const customer = customerKeyOf(req, kind, true);
+  // x-amz-server-side-encryption belongs to writes; on a read Amazon refuses it (§2.4).
+  if (kind === 'object' && req.headers[SSE_HEADER] !== undefined) {
+    customer?.wipe();
+    throw encryptionNotApplicable();
+  }
   if (rec.encryption.mode === 'none') {
     if (customer !== undefined) {
       customer.wipe();
       throw encryptionNotApplicable();
     }
-    if (kind === 'object' && req.headers[SSE_HEADER] !== undefined) throw encryptionNotApplicable();
     return plainObject(rec);
   }
   if (rec.encryption.mode !== 'sse-c') throw notImplemented();

@@ -11,6 +11,11 @@ import { DataCorruptionError, STORED_PACKAGE_SIZE, decryptRange, decryptRangeSyn
 
 /** Packages per blob read (about 256 KiB, like plain reads). */
 const READ_PACKAGES = 4;
+/**
+ * Plaintext decrypted ahead of the socket: with one stream, decryption (main thread) and
+ * sending overlap only if the decryptor may run ahead of a socket that is still busy.
+ */
+const DECRYPT_AHEAD = 1024 * 1024;
 
 /** The segments overlapping plaintext [start, end], with the range inside each. */
 function* overlapping(segments: readonly ObjectSegment[], start: number, end: number): Generator<{ seg: ObjectSegment; from: number; to: number }> {
@@ -99,7 +104,7 @@ export async function readEncrypted(
     yield first.value;
     yield* it;
   }
-  const out = Readable.from(all(), { objectMode: false, highWaterMark: 64 * 1024 });
+  const out = Readable.from(all(), { objectMode: false, highWaterMark: DECRYPT_AHEAD });
   out.once('close', () => {
     release();
     void it.return(undefined);

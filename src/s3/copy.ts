@@ -29,8 +29,15 @@ function askedChecksumAlgorithm(headers: IncomingHttpHeaders): ChecksumAlgorithm
   return alg;
 }
 
-/** A kept plain object keeps its MD5 ETag; an SSE-C one gets a new opaque one, as any write does. */
-const randomEtagFor = (enc: WriteEncryption, src: ObjectRecord): string => (enc.etagIsMd5 ? src.etag : randomEtag());
+/**
+ * The ETag of an object whose stored bytes a copy keeps: a plain object keeps its MD5 ETag; an
+ * SSE-C one gets a new opaque one, as any write does (with its `-N` if it has parts).
+ */
+function keptEtag(enc: WriteEncryption, src: ObjectRecord): string {
+  if (enc.etagIsMd5) return src.etag;
+  const fresh = randomEtag();
+  return src.partsCount === undefined ? fresh : fresh.replace(/"$/, `-${src.partsCount}"`);
+}
 
 const toStream = (body: Readable | Buffer): Readable => (Buffer.isBuffer(body) ? Readable.from([body]) : body);
 
@@ -78,7 +85,7 @@ async function copyWith(ctx: ObjectContext, source: CopySource, enc: WriteEncryp
       const { uploadId: _completedFrom, ...unchanged } = src;
       rec = {
         ...unchanged,
-        etag: src.partsCount === undefined ? randomEtagFor(kept, src) : src.etag,
+        etag: keptEtag(kept, src),
         lastModified: ctx.now(),
         contentHeaders,
         userMetadata,
@@ -89,7 +96,6 @@ async function copyWith(ctx: ObjectContext, source: CopySource, enc: WriteEncryp
     } finally {
       if (kept !== enc) kept.dispose();
     }
-    enc = kept;
   } else {
     const algorithm = asked ?? src.checksum?.algorithm ?? 'CRC64NVME';
     const digest = digestBody({ md5: enc.etagIsMd5, algorithm });
@@ -101,7 +107,7 @@ async function copyWith(ctx: ObjectContext, source: CopySource, enc: WriteEncryp
   }
   return {
     status: 200,
-    headers: { ...enc.responseHeaders(), ...(rec.checksum === undefined ? {} : { [CHECKSUM_TYPE_HEADER]: rec.checksum.type }) },
+    headers: { ...(kept ?? enc).responseHeaders(), ...(rec.checksum === undefined ? {} : { [CHECKSUM_TYPE_HEADER]: rec.checksum.type }) },
     body: renderXml('CopyObjectResult', {
       ETag: rec.etag,
       LastModified: rec.lastModified,

@@ -192,6 +192,7 @@ describe('SSE-C over HTTPS', () => {
       const k = 'rot/mp';
       const parts = [pseudoRandomBytes(5 * MiB + 1, 52), pseudoRandomBytes(100 * KiB + 3, 53)];
       const whole = Buffer.concat(parts);
+      let etagBefore: string | undefined;
       const files = await newBlobsOf(server, async () => {
         const id = (await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: k, ...sdkSse(A) }))).UploadId ?? '';
         const done = [];
@@ -199,13 +200,16 @@ describe('SSE-C over HTTPS', () => {
           const r = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: k, UploadId: id, PartNumber: i + 1, Body: p, ...sdkSse(A) }));
           done.push({ PartNumber: i + 1, ETag: r.ETag ?? '' });
         }
-        await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: k, UploadId: id, MultipartUpload: { Parts: done } }));
+        etagBefore = (await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: k, UploadId: id, MultipartUpload: { Parts: done } }))).ETag;
       });
       assert.ok(files.length >= 2, `one blob per part: ${files.join(', ')}`);
       const before = await Promise.all(files.map(fileState));
       const allBefore = await blobFiles(server);
       const res = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: k, CopySource: `${bucket}/${k}`, ...sdkCopySourceSse(A), ...sdkSse(C) }));
       assert.equal(res.$metadata.httpStatusCode, 200);
+      // A new opaque ETag that still says how many parts the object has.
+      assert.match(res.CopyObjectResult?.ETag ?? '', /^"[0-9a-f]{32}-2"$/);
+      assert.notEqual(res.CopyObjectResult?.ETag, etagBefore);
       const { body } = await getEnc(k, C);
       assert.equal(sha256(body), sha256(whole));
       const p2 = await getEnc(k, C, { PartNumber: 2 });

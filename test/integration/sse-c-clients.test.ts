@@ -266,6 +266,21 @@ out(res=res)
     }
   });
 
+  it('boto3: an 8 MiB part with another key gets the 400 answer, not an SSL error (the server reads what it refuses)', async () => {
+    const r = await py(`
+key, other = os.urandom(32), os.urandom(32)
+up = s3.create_multipart_upload(Bucket=B, Key='boto3/refused-part', SSECustomerAlgorithm='AES256', SSECustomerKey=key)['UploadId']
+try:
+    res = err(s3.upload_part, Bucket=B, Key='boto3/refused-part', UploadId=up, PartNumber=1, Body=os.urandom(8 * 1024 * 1024),
+              SSECustomerAlgorithm='AES256', SSECustomerKey=other)
+except Exception as e:  # a transport error, not an S3 answer
+    res = dict(transport=type(e).__name__)
+s3.abort_multipart_upload(Bucket=B, Key='boto3/refused-part', UploadId=up)
+out(res=res)
+`);
+    assert.deepEqual(r['res'], { code: 'InvalidRequest', message: 'The provided encryption parameters did not match the ones used originally.', status: 400 });
+  });
+
   it('aws s3 cp --sse-c AES256 --sse-c-key fileb://key.bin up and down, small and 20 MiB multipart', async () => {
     await aws('s3', 'cp', join(work, 'cli-small.bin'), `s3://${bucket}/cli/small.bin`, ...sseC());
     await aws('s3', 'cp', `s3://${bucket}/cli/small.bin`, join(work, 'cli-small.out'), ...sseC());

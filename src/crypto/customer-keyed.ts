@@ -12,6 +12,7 @@ import { bindingOf, deriveKek, open, seal, newSalt } from './envelope.js';
 import { customerKeyHeaders, type CustomerKey } from './sse-c.js';
 import { DataCorruptionError, SegmentEncryptor, encryptedSize, segmentKey } from './package-cipher.js';
 
+/** Record format id; frozen with the labels below (changing any breaks stored objects). */
 const FORMAT = 1;
 const b64 = (b: Buffer): string => b.toString('base64');
 const unb64 = (v: unknown): Buffer => Buffer.from(typeof v === 'string' ? v : '', 'base64');

@@ -9,6 +9,8 @@
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
+// Frozen format (docs/adr/0002-encryption-envelope.md): changing the package size, the tag
+// size, the nonce layout or the key label breaks every stored object.
 export const PACKAGE_SIZE = 64 * 1024;
 export const TAG_SIZE = 16;
 export const STORED_PACKAGE_SIZE = PACKAGE_SIZE + TAG_SIZE;
@@ -18,6 +20,7 @@ const SEGMENT_KEY_INFO = Buffer.from('strongbox/v1/segment-key');
 
 /** Thrown when stored bytes fail authentication or are missing: never served as plaintext. */
 export class DataCorruptionError extends Error {
+  readonly code = 'STRONGBOX_DATA_CORRUPT';
   constructor(message: string) {
     super(message);
     this.name = 'DataCorruptionError';
@@ -35,6 +38,7 @@ export function segmentKey(dataKey: Buffer, salt: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', dataKey, salt, SEGMENT_KEY_INFO, 32));
 }
 
+/** Frozen: the package number in bytes 0–5 (big-endian), 1 in byte 11 on a segment's last package. */
 function nonce(seq: number, final: boolean): Buffer {
   const n = Buffer.alloc(12);
   n.writeUIntBE(seq, 0, 6);

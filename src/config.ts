@@ -24,6 +24,10 @@ export interface Config {
   readonly trustedProxies: BlockList | undefined;
   /** The CIDRs behind trustedProxies, for the start-up banner. */
   readonly trustedProxyCidrs: readonly string[];
+  /** Where the root key file lives (default `<data>/keys`; may be elsewhere, e.g. another disk). */
+  readonly keysDir: string;
+  /** Seal a newly generated root key file with STRONGBOX_ROOT_KEY_PASSPHRASE. */
+  readonly sealRootKey: boolean;
 }
 
 export interface ServeOptions {
@@ -37,6 +41,8 @@ export interface ServeOptions {
   logLevel?: string;
   allowInsecureSseC?: boolean;
   trustProxy?: string[];
+  keysDir?: string;
+  sealRootKey?: boolean;
 }
 
 export class ConfigError extends Error {
@@ -94,8 +100,9 @@ export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
   }
   const proxies = parseTrustedProxies(opts.trustProxy ?? (env.STRONGBOX_TRUST_PROXY ? [env.STRONGBOX_TRUST_PROXY] : []));
   const domain = opts.domain?.toLowerCase().replace(/\.$/, '');
+  const dataDir = resolve(opts.data ?? env.STRONGBOX_DATA ?? './data');
   return Object.freeze({
-    dataDir: resolve(opts.data ?? env.STRONGBOX_DATA ?? './data'),
+    dataDir,
     host,
     port,
     tls: !opts.http,
@@ -109,5 +116,7 @@ export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
     allowInsecureSseC: opts.allowInsecureSseC === true,
     trustedProxies: proxies.list,
     trustedProxyCidrs: proxies.cidrs,
+    keysDir: resolve(opts.keysDir ?? env.STRONGBOX_KEYS_DIR ?? resolve(dataDir, 'keys')),
+    sealRootKey: opts.sealRootKey === true,
   });
 }

@@ -5,6 +5,8 @@ import { openStores, closeStores } from '../store/open-stores.js';
 import { ensureTlsMaterial } from '../server/tls.js';
 import { startServer } from '../server/server.js';
 import { ensureRootUser, rootCredentialsPath } from '../server/credentials.js';
+import { ROOT_KEY_FILE, loadRootKeyring } from '../crypto/root-key.js';
+import { join } from 'node:path';
 
 export function registerServe(program: Command): void {
   program
@@ -20,9 +22,14 @@ export function registerServe(program: Command): void {
     .option('--log-level <level>', 'pino log level (fatal, error, warn, info, debug)', 'info')
     .option('--trust-proxy <cidr...>', 'reverse proxies (addresses or CIDRs) whose X-Forwarded-Proto: https counts as a secure connection')
     .option('--allow-insecure-sse-c', 'FOR TESTS ONLY: accept SSE-C keys over plain HTTP, where anyone on the path can read them')
+    .option('--keys-dir <dir>', 'where the root key file lives (default <data>/keys); keep a backup of it apart from the data')
+    .option('--seal-root-key', 'seal a newly generated root key file with the passphrase in STRONGBOX_ROOT_KEY_PASSPHRASE')
     .addHelpText(
       'after',
-      '\nEnvironment:\n  STRONGBOX_ROOT_ACCESS_KEY, STRONGBOX_ROOT_SECRET_KEY   root credentials (otherwise generated on first start)\n',
+      '\nEnvironment:\n' +
+        '  STRONGBOX_ROOT_ACCESS_KEY, STRONGBOX_ROOT_SECRET_KEY   root credentials (otherwise generated on first start)\n' +
+        '  STRONGBOX_ROOT_KEY              the root key, base64 of 32 bytes (instead of the key file)\n' +
+        '  STRONGBOX_ROOT_KEY_PASSPHRASE   opens a sealed root key file (and seals a new one with --seal-root-key)\n',
     )
     .action(async (opts: ServeOptions) => {
       await serve(opts);
@@ -32,6 +39,14 @@ export function registerServe(program: Command): void {
 async function serve(opts: ServeOptions): Promise<void> {
   const config = loadConfig(opts, process.env);
   const log = createLogger(config.logLevel);
+  // Before anything is served: a missing or different root key stops the start (issue 4).
+  const rootKey = await loadRootKeyring({
+    keysDir: config.keysDir,
+    dataDir: config.dataDir,
+    envKey: process.env.STRONGBOX_ROOT_KEY || undefined,
+    passphrase: () => Promise.resolve(process.env.STRONGBOX_ROOT_KEY_PASSPHRASE ?? ''),
+    sealNew: config.sealRootKey,
+  });
   const stores = await openStores(config.dataDir);
   const root = await ensureRootUser(
     stores.meta,
@@ -66,6 +81,13 @@ async function serve(opts: ServeOptions): Promise<void> {
   lines.push('  (AWS CLI v2.9 ignores AWS_ENDPOINT_URL: pass --endpoint-url instead)', '');
   if (root.created) {
     lines.push(`The root credentials above are shown once; they are saved (mode 0600) in ${rootCredentialsPath(config.dataDir)}.`, '');
+  }
+  if (rootKey.created) {
+    lines.push(
+      `A new root key was generated in ${join(config.keysDir, ROOT_KEY_FILE)}${config.sealRootKey ? ' (sealed with your passphrase)' : ''}.`,
+      'Back it up apart from the data: objects encrypted by the server (SSE-S3, KMS) cannot be read without it.',
+      '',
+    );
   }
   if (config.trustedProxyCidrs.length > 0) {
     lines.push(`Trusting X-Forwarded-Proto from: ${config.trustedProxyCidrs.join(', ')}`, '');

@@ -61,7 +61,7 @@ async function serve(opts: ServeOptions): Promise<void> {
         hostnames: config.domain === undefined ? [] : [config.domain, `*.${config.domain}`],
       })
     : undefined;
-  const running = await startServer(config, stores, log, tls);
+  const running = await startServer(config, stores, rootKey.keyring, log, tls);
   const endpoint = running.url.replace('://127.0.0.1:', '://localhost:').replace('://[::1]:', '://localhost:');
   const lines = [
     '',

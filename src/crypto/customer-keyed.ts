@@ -4,18 +4,16 @@
  * Stored format: docs/adr/0002-encryption-envelope.md.
  */
 import { createHmac } from 'node:crypto';
-import type { Transform } from 'node:stream';
 import type { EncryptionRecord, ObjectRecord, PartRecord, UploadRecord } from '../store/meta/types.js';
 import type { StoredChecksum } from '../checksum/types.js';
-import type { SegmentParams, WriteEncryption } from './encryption.js';
+import type { SegmentParams } from './encryption.js';
 import { bindingOf, deriveKek, open, seal, newSalt } from './envelope.js';
 import { customerKeyHeaders, type CustomerKey } from './sse-c.js';
-import { DataCorruptionError, SegmentEncryptor, encryptedSize, segmentKey } from './package-cipher.js';
+import { DataCorruptionError } from './package-cipher.js';
+import { DataKeyed, b64, unb64 } from './data-keyed.js';
 
 /** Record format id; frozen with the labels below (changing any breaks stored objects). */
 const FORMAT = 1;
-const b64 = (b: Buffer): string => b.toString('base64');
-const unb64 = (v: unknown): Buffer => Buffer.from(typeof v === 'string' ? v : '', 'base64');
 
 /** The KEK of an SSE-C object: bound to the mode and to the object's bucket and key. */
 const sseCBinding = (bucket: string, key: string): Buffer => bindingOf('strongbox/v1/sse-c', bucket, key);
@@ -29,7 +27,7 @@ interface SealedMetadata {
 }
 
 /** SSE-C: the data key, the customer's key that seals it, and the object it is bound to. */
-export class CustomerKeyed implements WriteEncryption {
+export class CustomerKeyed extends DataKeyed {
   readonly etagIsMd5 = false;
   readonly record: EncryptionRecord;
   /** Seals metadata and checksums; derived from the data key, so rotation keeps it valid. */
@@ -41,12 +39,13 @@ export class CustomerKeyed implements WriteEncryption {
    *   undefined to seal `dataKey` under `customer` now
    */
   constructor(
-    readonly dataKey: Buffer,
+    dataKey: Buffer,
     readonly customer: CustomerKey,
     bucket: string,
     key: string,
     sealed?: EncryptionRecord,
   ) {
+    super(dataKey);
     this.metaKey = deriveKek(dataKey, Buffer.alloc(0), META_AAD);
     if (sealed !== undefined) {
       this.record = sealed;
@@ -67,18 +66,6 @@ export class CustomerKeyed implements WriteEncryption {
     return dataKey === undefined ? undefined : new CustomerKeyed(dataKey, customer, bucket, key, record);
   }
 
-  segmentParams(): SegmentParams {
-    return { salt: b64(newSalt()) };
-  }
-  storedSize(n: number): number {
-    return encryptedSize(n);
-  }
-  encryptor(params: SegmentParams | undefined): Transform {
-    const key = segmentKey(this.dataKey, unb64(params?.salt));
-    const enc = new SegmentEncryptor(key);
-    enc.once('close', () => key.fill(0));
-    return enc;
-  }
   responseHeaders(): Record<string, string> {
     return customerKeyHeaders(this.customer.md5);
   }
@@ -86,11 +73,6 @@ export class CustomerKeyed implements WriteEncryption {
     const mac = createHmac('sha256', this.metaKey).update(bindingOf('strongbox/v1/part-etag', String(partNumber), String(size), fingerprint)).digest();
     return `"${mac.subarray(0, 16).toString('hex')}"`;
   }
-  /** Segment keys for reading. */
-  segmentKey(params: SegmentParams | undefined): Buffer {
-    return segmentKey(this.dataKey, unb64(params?.salt));
-  }
-
   private sealMetadata(m: SealedMetadata): string {
     return b64(seal(this.metaKey, Buffer.from(JSON.stringify(m)), META_AAD));
   }
@@ -162,8 +144,8 @@ export class CustomerKeyed implements WriteEncryption {
   openPart(p: PartRecord): PartRecord {
     return this.openChecksums(p);
   }
-  dispose(): void {
-    this.dataKey.fill(0);
+  override dispose(): void {
+    super.dispose();
     this.metaKey.fill(0);
     this.customer.wipe();
   }

@@ -15,6 +15,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { BlobStore } from '../store/blob/types.js';
 import type { EncryptionRecord, ObjectRecord, PartRecord, UploadRecord } from '../store/meta/types.js';
 import {
+  invalidArgument,
+  kmsKeyWithoutKms,
   customerKeyMissing,
   encryptionNotApplicable,
   notImplemented,
@@ -24,6 +26,9 @@ import {
 } from '../server/s3-error.js';
 import { newDataKey } from './envelope.js';
 import { CustomerKeyed } from './customer-keyed.js';
+import type { DataKeyed } from './data-keyed.js';
+import { RootKeyed, SSE_S3_HEADERS } from './sse-s3.js';
+import type { RootKeyring } from './root-key.js';
 import { readEncrypted, readPlain } from './read-segments.js';
 import { SSE_HEADER, customerKeyFrom, hasTriple, type CustomerKey, type TripleKind } from './sse-c.js';
 
@@ -37,6 +42,8 @@ export interface SseRequest {
   readonly config: { readonly allowInsecureSseC: boolean };
   readonly bucketName: string;
   readonly key: string;
+  /** The server's root key (SSE-S3). */
+  readonly rootKey: RootKeyring;
 }
 
 export type SegmentParams = Readonly<Record<string, unknown>>;
@@ -93,21 +100,31 @@ const NONE: WriteEncryption = Object.freeze({
 });
 
 
-/** Request headers of SSE modes that later issues bring (SSE-S3, SSE-KMS, DSSE-KMS). */
-const UNSUPPORTED_SSE_HEADERS = [SSE_HEADER, `${SSE_HEADER}-aws-kms-key-id`, `${SSE_HEADER}-context`, `${SSE_HEADER}-bucket-key-enabled`];
+const KMS_KEY_ID_HEADER = `${SSE_HEADER}-aws-kms-key-id`;
+const KMS_CONTEXT_HEADER = `${SSE_HEADER}-context`;
 
 const customerKeyOf = (req: SseRequest, kind: TripleKind, forRead: boolean): CustomerKey | undefined =>
   customerKeyFrom(req.headers, kind, { secure: req.secure || req.config.allowInsecureSseC, forRead });
 
-/** Encryption for a new object, upload or copy destination, from its request headers. */
+const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(',') : v);
+
+/** Encryption for a new object, upload or copy destination, from its request headers (§2.3, §4). */
 export function encryptionForWrite(req: SseRequest): WriteEncryption {
   const customer = customerKeyOf(req, 'object', false);
   if (customer !== undefined) return new CustomerKeyed(newDataKey(), customer, req.bucketName, req.key);
-  // Never store plaintext where the client asked for encryption this build cannot give.
-  if (UNSUPPORTED_SSE_HEADERS.some((h) => req.headers[h] !== undefined)) {
-    throw notImplemented('Server-side encryption with Amazon S3 or KMS managed keys is not implemented yet.');
+  const sse = one(req.headers[SSE_HEADER]);
+  const kmsKeyId = one(req.headers[KMS_KEY_ID_HEADER]);
+  if (sse === 'aws:kms' || sse === 'aws:kms:dsse') {
+    // Never store plaintext where the client asked for encryption this build cannot give.
+    throw notImplemented('Server-side encryption with KMS managed keys is not implemented yet.');
   }
-  return NONE;
+  if (kmsKeyId !== undefined) throw kmsKeyWithoutKms();
+  if (sse === undefined) {
+    if (req.headers[KMS_CONTEXT_HEADER] !== undefined) throw notImplemented('Server-side encryption with KMS managed keys is not implemented yet.');
+    return NONE;
+  }
+  if (sse !== 'AES256') throw invalidArgument('The encryption method specified is not supported', SSE_HEADER, sse);
+  return new RootKeyed(newDataKey(), req.rootKey, req.bucketName, req.key);
 }
 
 /**
@@ -116,12 +133,12 @@ export function encryptionForWrite(req: SseRequest): WriteEncryption {
  */
 export function encryptionForPart(req: SseRequest, upload: UploadRecord): WriteEncryption {
   const customer = customerKeyOf(req, 'object', false);
-  if (upload.encryption.mode === 'none') {
+  if (upload.encryption.mode !== 'sse-c') {
     if (customer !== undefined) {
       customer.wipe();
       throw partEncryptionMissing();
     }
-    return NONE;
+    return upload.encryption.mode === 'sse-s3' ? RootKeyed.open(upload.encryption, req.rootKey, upload.bucket, upload.key) : NONE;
   }
   if (customer === undefined) throw partEncryptionMissing();
   const opened = CustomerKeyed.open(upload.encryption, customer, upload.bucket, upload.key);
@@ -131,6 +148,10 @@ export function encryptionForPart(req: SseRequest, upload: UploadRecord): WriteE
   }
   return opened;
 }
+
+/** The SSE headers of a CompleteMultipartUpload answer: SSE-S3's, never SSE-C's (§2.5, §4). */
+export const completeResponseHeaders = (record: EncryptionRecord): Record<string, string> =>
+  record.mode === 'sse-s3' ? { ...SSE_S3_HEADERS } : {};
 
 /** Runs `fn` with key material (an encryption, an opened object) that is wiped when it settles. */
 export async function disposing<K extends { dispose(): void }, T>(keys: K, fn: (keys: K) => Promise<T>): Promise<T> {
@@ -189,6 +210,13 @@ export function openObject(req: SseRequest, rec: ObjectRecord, kind: TripleKind)
     }
     return plainObject(rec);
   }
+  if (rec.encryption.mode === 'sse-s3') {
+    if (customer !== undefined) {
+      customer.wipe();
+      throw encryptionNotApplicable();
+    }
+    return dataKeyedObject(RootKeyed.open(rec.encryption, req.rootKey, rec.bucket, rec.key), rec);
+  }
   if (rec.encryption.mode !== 'sse-c') throw notImplemented();
   if (customer === undefined) throw customerKeyMissing();
   const keyed = CustomerKeyed.open(rec.encryption, customer, rec.bucket, rec.key);
@@ -196,7 +224,7 @@ export function openObject(req: SseRequest, rec: ObjectRecord, kind: TripleKind)
     customer.wipe();
     throw wrongCustomerKey();
   }
-  return customerKeyedObject(keyed, rec);
+  return dataKeyedObject(keyed, rec);
 }
 
 function plainObject(rec: ObjectRecord): ReadableObject {
@@ -209,7 +237,7 @@ function plainObject(rec: ObjectRecord): ReadableObject {
   };
 }
 
-function customerKeyedObject(keyed: CustomerKeyed, stored: ObjectRecord): ReadableObject {
+function dataKeyedObject(keyed: DataKeyed, stored: ObjectRecord): ReadableObject {
   let view: ObjectRecord;
   try {
     view = keyed.openObject(stored);
@@ -222,9 +250,11 @@ function customerKeyedObject(keyed: CustomerKeyed, stored: ObjectRecord): Readab
     responseHeaders: () => keyed.responseHeaders(),
     read: (blobs, start, end) => readEncrypted(blobs, keyed, stored.segments, start, end),
     keepData(dest, req) {
-      if (!(dest instanceof CustomerKeyed)) return undefined;
-      // The same data key, sealed under the destination's customer key.
-      return new CustomerKeyed(Buffer.from(keyed.dataKey), dest.customer, req.bucketName, req.key);
+      // The same data key, sealed for the destination. An SSE-S3 destination keeps only an
+      // SSE-S3 source: its ETag must be the MD5 of the plaintext, which only such a source has.
+      if (dest instanceof CustomerKeyed) return new CustomerKeyed(Buffer.from(keyed.dataKey), dest.customer, req.bucketName, req.key);
+      if (dest instanceof RootKeyed && keyed instanceof RootKeyed) return new RootKeyed(Buffer.from(keyed.dataKey), req.rootKey, req.bucketName, req.key);
+      return undefined;
     },
     dispose: () => keyed.dispose(),
   };

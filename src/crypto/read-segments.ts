@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import type { BlobStore } from '../store/blob/types.js';
 import { BlobStoreError } from '../store/blob/types.js';
 import type { ObjectSegment } from '../store/meta/types.js';
-import type { CustomerKeyed } from './customer-keyed.js';
+import type { DataKeyed } from './data-keyed.js';
 import { DataCorruptionError, STORED_PACKAGE_SIZE, decryptRange, decryptRangeSync, storedRange } from './package-cipher.js';
 
 /** Packages per blob read (about 256 KiB, like plain reads). */
@@ -48,7 +48,7 @@ export function readPlain(blobs: BlobStore, segments: readonly ObjectSegment[], 
 
 export async function readEncrypted(
   blobs: BlobStore,
-  keyed: CustomerKeyed,
+  keyed: DataKeyed,
   segments: readonly ObjectSegment[],
   start: number,
   end: number,

@@ -62,8 +62,8 @@ async function copyWith(ctx: ObjectContext, source: CopySource, enc: WriteEncryp
   const storageClass = storageClassFrom(headers);
   checkObjectAclHeaders(headers);
   const sameObject = source.bucket === ctx.bucketName && source.key === ctx.key;
-  // A destination SSE-C triple counts as a change (key rotation needs nothing else, §8.2).
-  const encryptionChanges = enc.record.mode !== src.encryption.mode || isCustomerKeyed(enc.record);
+  // A destination SSE-C triple or any x-amz-server-side-encryption counts as a change (§8.2).
+  const encryptionChanges = enc.record.mode !== src.encryption.mode || isCustomerKeyed(enc.record) || header(headers, 'x-amz-server-side-encryption') !== undefined;
   if (sameObject && directive === 'COPY' && header(headers, 'x-amz-storage-class') === undefined && !encryptionChanges) {
     throw invalidRequest(
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",

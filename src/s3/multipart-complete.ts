@@ -9,7 +9,7 @@ import type { ObjectRecord, PartRecord, UploadRecord } from '../store/meta/types
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type StoredChecksum } from '../checksum/types.js';
 import { checksumHeaderName } from '../checksum/request-checksum.js';
 import { CHECKSUM_XML_ELEMENT, checksumHeaders, checksumXmlFields } from '../checksum/response-headers.js';
-import { encryptionForPart, hasCustomerKey, isCustomerKeyed, type WriteEncryption } from '../crypto/encryption.js';
+import { completeResponseHeaders, encryptionForPart, hasCustomerKey, isCustomerKeyed, type WriteEncryption } from '../crypto/encryption.js';
 import { parseXml, readSmallBody, renderXml, xmlText } from '../server/xml.js';
 import {
   S3Error,
@@ -184,7 +184,7 @@ export async function completeMultipartUpload(ctx: ObjectContext): Promise<S3Res
   const upload = requireUpload(ctx);
   // The SSE-C triple is optional unless the part checksums it seals are needed (§2.6); when
   // sent, it must be the upload's key.
-  const enc = hasCustomerKey(ctx) || upload.encryption.mode === 'none' ? encryptionForPart(ctx, upload) : undefined;
+  const enc = hasCustomerKey(ctx) || !isCustomerKeyed(upload.encryption) ? encryptionForPart(ctx, upload) : undefined;
   try {
     if (enc === undefined && upload.checksumAlgorithm !== undefined) throw partEncryptionMissing();
     return await complete(ctx, upload, enc);
@@ -244,8 +244,8 @@ function completeResult(ctx: ObjectContext, rec: ObjectRecord): S3Response {
     status: 200,
     headers: {
       ...XML_HEADERS,
-      // Amazon's Complete answer carries no SSE-C headers (§2.5).
       ...(rec.checksum === undefined ? {} : checksumHeaders(rec.checksum)),
+      ...completeResponseHeaders(rec.encryption),
     },
     body: renderXml('CompleteMultipartUploadResult', {
       Location: locationOf(ctx),

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { Payload } from '../auth/types.js';
 import type { MetaStore, UserRecord, BucketRecord } from '../store/meta/types.js';
 import type { BlobStore } from '../store/blob/types.js';
+import type { RootKeyring } from '../crypto/root-key.js';
 
 export interface Stores {
   readonly meta: MetaStore;
@@ -17,6 +18,8 @@ export interface RequestContext {
   readonly log: Logger;
   readonly config: Config;
   readonly stores: Stores;
+  /** The server's root key (SSE-S3); handlers pass it on to the encryption layer only. */
+  readonly rootKey: RootKeyring;
   readonly op: string;
   readonly method: string;
   readonly bucketName: string | undefined;

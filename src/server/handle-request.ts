@@ -11,6 +11,7 @@ import { authorize } from './authorize.js';
 import { HANDLERS } from '../s3/index.js';
 import type { RequestContext, S3Response, Stores } from './context.js';
 import type { UserRecord } from '../store/meta/types.js';
+import type { RootKeyring } from '../crypto/root-key.js';
 import type { S3Error} from './s3-error.js';
 import { accessDenied, keyTooLong, methodNotAllowed, noSuchBucket, notImplemented } from './s3-error.js';
 import { renderError, toS3Error } from './error-response.js';
@@ -19,6 +20,7 @@ import { DataCorruptionError } from '../crypto/package-cipher.js';
 export interface ServerDeps {
   readonly config: Config;
   readonly stores: Stores;
+  readonly rootKey: RootKeyring;
   readonly log: Logger;
   readonly now: () => Date;
   /** False until start-up (scrub, credentials) is done; health answers 503 until then. */
@@ -94,6 +96,7 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
       },
       config: deps.config,
       stores: deps.stores,
+      rootKey: deps.rootKey,
       op,
       method,
       bucketName,

@@ -215,3 +215,7 @@ export const partEncryptionMismatch = () =>
 /** Another request changed the object while this one worked on it (in-place copy). */
 export const operationAborted = () =>
   e('OperationAborted', 409, 'A conflicting conditional operation is currently in progress against this resource. Please try again.');
+export const kmsKeyWithoutKms = () =>
+  e('InvalidArgument', 400, 'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms', {
+    ArgumentName: SSE_HEADER,
+  });

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Stores } from './context.js';
+import type { RootKeyring } from '../crypto/root-key.js';
 import { handleRequest, type ServerDeps } from './handle-request.js';
 
 export interface TlsFiles {
@@ -25,11 +26,12 @@ export interface RunningServer {
 export async function startServer(
   config: Config,
   stores: Stores,
+  rootKey: RootKeyring,
   log: Logger,
   tls: TlsFiles | undefined,
   now: () => Date = () => new Date(),
 ): Promise<RunningServer> {
-  const deps: ServerDeps = { config, stores, log, now, ready: false };
+  const deps: ServerDeps = { config, stores, rootKey, log, now, ready: false };
   const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handleRequest(deps, req, res).catch((err: unknown) => {
       log.error({ err }, 'unhandled error in request pipeline');

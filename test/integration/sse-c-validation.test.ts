@@ -117,10 +117,10 @@ describe('SSE-C over HTTPS', () => {
       });
     }
 
-    it('x-amz-server-side-encryption without a triple (SSE-S3/KMS) is still 501 NotImplemented in this release', async () => {
-      const res = await raw({ method: 'PUT', path: objPath('val/sse-s3'), headers: { [H_SSE]: 'AES256' }, body });
-      assertS3Error(res, { status: 501, code: 'NotImplemented' }, 'SSE-S3 PUT');
-      await assertAbsent('val/sse-s3', 'SSE-S3 PUT');
+    it('x-amz-server-side-encryption: aws:kms without a triple is still 501 NotImplemented in this release', async () => {
+      const res = await raw({ method: 'PUT', path: objPath('val/sse-kms'), headers: { [H_SSE]: 'aws:kms' }, body });
+      assertS3Error(res, { status: 501, code: 'NotImplemented' }, 'SSE-KMS PUT');
+      await assertAbsent('val/sse-kms', 'SSE-KMS PUT');
     });
 
     it('CreateMultipartUpload validates the triple the same way', async () => {

@@ -12,7 +12,7 @@
 import { createHmac, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../server/private-file.js';
+import { writeFileAtomic } from '../private-file.js';
 import { KEY_SIZE, bindingOf, open, seal } from './envelope.js';
 
 export type RootKeyErrorCode =

@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import type { MetaStore, UserRecord } from '../store/meta/types.js';
-import { writeFileAtomic } from './private-file.js';
+import { writeFileAtomic } from '../private-file.js';
 
 const ACCESS_KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 export const ROOT_USER = 'root';

@@ -26,7 +26,7 @@ import { domainToASCII } from 'node:url';
 // @peculiar/x509 (through tsyringe) needs the Reflect metadata API when it is evaluated.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { writeFileAtomic } from './private-file.js';
+import { writeFileAtomic } from '../private-file.js';
 import type * as X509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto);

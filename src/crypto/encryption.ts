@@ -30,7 +30,7 @@ import type { DataKeyed } from './data-keyed.js';
 import { RootKeyed, SSE_S3_HEADERS } from './sse-s3.js';
 import type { RootKeyring } from './root-key.js';
 import { readEncrypted, readPlain } from './read-segments.js';
-import { SSE_HEADER, customerKeyFrom, hasTriple, type CustomerKey, type TripleKind } from './sse-c.js';
+import { SSE_HEADER, customerKeyFrom, hasTriple, one, type CustomerKey, type TripleKind } from './sse-c.js';
 
 export { DataCorruptionError } from './package-cipher.js';
 
@@ -106,7 +106,11 @@ const KMS_CONTEXT_HEADER = `${SSE_HEADER}-context`;
 const customerKeyOf = (req: SseRequest, kind: TripleKind, forRead: boolean): CustomerKey | undefined =>
   customerKeyFrom(req.headers, kind, { secure: req.secure || req.config.allowInsecureSseC, forRead });
 
-const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(',') : v);
+/** Wipes the request's customer key before an error is thrown with it unused. */
+function refuse(customer: CustomerKey | undefined, err: Error): Error {
+  customer?.wipe();
+  return err;
+}
 
 /** Encryption for a new object, upload or copy destination, from its request headers (§2.3, §4). */
 export function encryptionForWrite(req: SseRequest): WriteEncryption {
@@ -134,19 +138,11 @@ export function encryptionForWrite(req: SseRequest): WriteEncryption {
 export function encryptionForPart(req: SseRequest, upload: UploadRecord): WriteEncryption {
   const customer = customerKeyOf(req, 'object', false);
   if (upload.encryption.mode !== 'sse-c') {
-    if (customer !== undefined) {
-      customer.wipe();
-      throw partEncryptionMissing();
-    }
+    if (customer !== undefined) throw refuse(customer, partEncryptionMissing());
     return upload.encryption.mode === 'sse-s3' ? RootKeyed.open(upload.encryption, req.rootKey, upload.bucket, upload.key) : NONE;
   }
   if (customer === undefined) throw partEncryptionMissing();
-  const opened = CustomerKeyed.open(upload.encryption, customer, upload.bucket, upload.key);
-  if (opened === undefined) {
-    customer.wipe();
-    throw partEncryptionMismatch();
-  }
-  return opened;
+  return CustomerKeyed.open(upload.encryption, customer, upload.bucket, upload.key) ?? throwError(refuse(customer, partEncryptionMismatch()));
 }
 
 /** The SSE headers of a CompleteMultipartUpload answer: SSE-S3's, never SSE-C's (§2.5, §4). */
@@ -161,6 +157,18 @@ export async function disposing<K extends { dispose(): void }, T>(keys: K, fn: (
     keys.dispose();
   }
 }
+
+const throwError = (err: Error): never => {
+  throw err;
+};
+
+/**
+ * Whether a copy onto itself changes its encryption attributes, which makes it legal without
+ * other changes (§8.2): another mode, a destination SSE-C key, or any SSE header (even AES256
+ * again on an SSE-S3 object).
+ */
+export const copyChangesEncryption = (req: SseRequest, enc: WriteEncryption, source: EncryptionRecord): boolean =>
+  enc.record.mode !== source.mode || hasTriple(req.headers, 'object') || req.headers[SSE_HEADER] !== undefined;
 
 /** Whether the request carries the SSE-C triple for the object it writes (Complete, ListParts). */
 export const hasCustomerKey = (req: SseRequest): boolean => hasTriple(req.headers, 'object');
@@ -198,32 +206,16 @@ export interface ReadableObject {
  */
 export function openObject(req: SseRequest, rec: ObjectRecord, kind: TripleKind): ReadableObject {
   const customer = customerKeyOf(req, kind, true);
-  // x-amz-server-side-encryption belongs to writes; on a read Amazon refuses it (§2.4).
-  if (kind === 'object' && req.headers[SSE_HEADER] !== undefined) {
-    customer?.wipe();
-    throw encryptionNotApplicable();
-  }
-  if (rec.encryption.mode === 'none') {
-    if (customer !== undefined) {
-      customer.wipe();
-      throw encryptionNotApplicable();
-    }
-    return plainObject(rec);
-  }
-  if (rec.encryption.mode === 'sse-s3') {
-    if (customer !== undefined) {
-      customer.wipe();
-      throw encryptionNotApplicable();
-    }
-    return dataKeyedObject(RootKeyed.open(rec.encryption, req.rootKey, rec.bucket, rec.key), rec);
-  }
-  if (rec.encryption.mode !== 'sse-c') throw notImplemented();
+  // x-amz-server-side-encryption belongs to writes; on a read Amazon refuses it (§2.4), as it
+  // refuses a customer key for an object that is not SSE-C.
+  if (kind === 'object' && req.headers[SSE_HEADER] !== undefined) throw refuse(customer, encryptionNotApplicable());
+  const mode = rec.encryption.mode;
+  if (mode !== 'sse-c' && customer !== undefined) throw refuse(customer, encryptionNotApplicable());
+  if (mode === 'none') return plainObject(rec);
+  if (mode === 'sse-s3') return dataKeyedObject(RootKeyed.open(rec.encryption, req.rootKey, rec.bucket, rec.key), rec);
+  if (mode !== 'sse-c') throw notImplemented();
   if (customer === undefined) throw customerKeyMissing();
-  const keyed = CustomerKeyed.open(rec.encryption, customer, rec.bucket, rec.key);
-  if (keyed === undefined) {
-    customer.wipe();
-    throw wrongCustomerKey();
-  }
+  const keyed = CustomerKeyed.open(rec.encryption, customer, rec.bucket, rec.key) ?? throwError(refuse(customer, wrongCustomerKey()));
   return dataKeyedObject(keyed, rec);
 }
 

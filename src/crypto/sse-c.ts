@@ -31,7 +31,8 @@ interface Triple {
   readonly md5: string | undefined;
 }
 
-const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(',') : v);
+/** A header's value, repeated headers joined as Node would. */
+export const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(',') : v);
 
 function tripleOf(headers: IncomingHttpHeaders, kind: TripleKind): Triple | undefined {
   const p = PREFIX[kind];

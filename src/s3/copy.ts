@@ -1,8 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ObjectContext, S3Response } from '../server/context.js';
 import type { ObjectRecord } from '../store/meta/types.js';
-import { Readable } from 'node:stream';
-import { encryptionForWrite, isCustomerKeyed, type WriteEncryption } from '../crypto/encryption.js';
+import { copyChangesEncryption, encryptionForWrite, type WriteEncryption } from '../crypto/encryption.js';
 import { digestBody } from '../checksum/body-check.js';
 import { CHECKSUM_TYPE_HEADER, checksumXml } from '../checksum/response-headers.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../checksum/types.js';
@@ -12,7 +11,7 @@ import { contentHeadersFrom, header, storageClassFrom, userMetadataFrom } from '
 import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';
 import { resolveCopySource, type CopySource } from './copy-source.js';
 import { checkObjectAclHeaders } from './acl.js';
-import { MAX_PUT_SIZE, commitObject, randomEtag, singlePartRecord, storeBody } from './object-write.js';
+import { MAX_PUT_SIZE, asStream, commitObject, randomEtag, singlePartRecord, storeBody } from './object-write.js';
 
 function metadataDirective(headers: IncomingHttpHeaders): 'COPY' | 'REPLACE' {
   const v = header(headers, 'x-amz-metadata-directive') ?? 'COPY';
@@ -39,8 +38,6 @@ function keptEtag(enc: WriteEncryption, src: ObjectRecord): string {
   return src.partsCount === undefined ? fresh : fresh.replace(/"$/, `-${src.partsCount}"`);
 }
 
-const toStream = (body: Readable | Buffer): Readable => (Buffer.isBuffer(body) ? Readable.from([body]) : body);
-
 /** CopyObject: https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html */
 export async function copyObject(ctx: ObjectContext): Promise<S3Response> {
   const { headers } = ctx;
@@ -62,9 +59,7 @@ async function copyWith(ctx: ObjectContext, source: CopySource, enc: WriteEncryp
   const storageClass = storageClassFrom(headers);
   checkObjectAclHeaders(headers);
   const sameObject = source.bucket === ctx.bucketName && source.key === ctx.key;
-  // A destination SSE-C triple or any x-amz-server-side-encryption counts as a change (§8.2).
-  const encryptionChanges = enc.record.mode !== src.encryption.mode || isCustomerKeyed(enc.record) || header(headers, 'x-amz-server-side-encryption') !== undefined;
-  if (sameObject && directive === 'COPY' && header(headers, 'x-amz-storage-class') === undefined && !encryptionChanges) {
+  if (sameObject && directive === 'COPY' && header(headers, 'x-amz-storage-class') === undefined && !copyChangesEncryption(ctx, enc, src.encryption)) {
     throw invalidRequest(
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
@@ -101,7 +96,7 @@ async function copyWith(ctx: ObjectContext, source: CopySource, enc: WriteEncryp
     const digest = digestBody({ md5: enc.etagIsMd5, algorithm });
     const params = enc.segmentParams();
     const body = await source.object.read(stores.blobs, 0, src.size - 1);
-    const { segment, verified: digests } = await storeBody(ctx, toStream(body), [digest.stream], enc, params, src.size, () => digest.result());
+    const { segment, verified: digests } = await storeBody(ctx, asStream(body), [digest.stream], enc, params, src.size, () => digest.result());
     rec = singlePartRecord(ctx, { enc, params, segment, digests, contentHeaders, userMetadata, storageClass });
     await commitObject(ctx, rec, enc);
   }

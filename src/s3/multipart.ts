@@ -4,7 +4,7 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
  */
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { BucketContext, ObjectContext, S3Response } from '../server/context.js';
 import type { Payload } from '../auth/types.js';
 import type { ChecksumAlgorithm } from '../checksum/types.js';
@@ -19,7 +19,7 @@ import { contentHeadersFrom, header, intParam, storageClassFrom, userMetadataFro
 import { checkBodyLength } from './object-put.js';
 import { checkObjectAclHeaders } from './acl.js';
 import { principal } from './owner.js';
-import { MAX_PUT_SIZE, quoteEtag, randomEtag, storeBody } from './object-write.js';
+import { MAX_PUT_SIZE, asStream, quoteEtag, randomEtag, storeBody } from './object-write.js';
 import { resolveCopySource, type CopySource } from './copy-source.js';
 import {
   commonPrefixOf,
@@ -246,8 +246,7 @@ async function uploadPartCopyWith(
     throw invalidRequest(`The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_PUT_SIZE}`);
   }
   // Decrypted with the source's keys, re-encrypted with the upload's: never spliced (§8.3).
-  const read = await source.object.read(ctx.stores.blobs, range.start, range.end);
-  const body = Buffer.isBuffer(read) ? Readable.from([read]) : read;
+  const body = asStream(await source.object.read(ctx.stores.blobs, range.start, range.end));
   const payload: Payload = { body, mode: 'unsigned', length, declaredTrailers: [], trailers: new Map() };
   const defaultAlgorithm = partDefaultAlgorithm(upload);
   // No request checksum applies to copied bytes: the checker only computes.

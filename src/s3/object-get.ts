@@ -31,23 +31,26 @@ interface ReadPlan {
   readonly headers: ResponseHeaders;
 }
 
-/** A `partNumber` beyond the object's parts is InvalidPart, before any key is looked at (as RGW). */
-function checkPartNumber(ctx: ObjectContext, rec: ObjectRecord): ObjectRecord {
-  const n = intParam(ctx.query, 'partNumber', 1, 10000, 'Part number must be an integer between 1 and 10000, inclusive');
-  if (n !== undefined && n > (rec.partsCount ?? 1)) throw invalidPart({ PartNumber: n });
-  return rec;
+/**
+ * Finds and opens the object of a GET or HEAD with the request's keys. A `partNumber` beyond
+ * its parts is InvalidPart before any key is looked at (as RGW).
+ */
+function openForRead(ctx: ObjectContext): { obj: ReadableObject; partNumber: number | undefined } {
+  const rec = findObject(ctx);
+  const partNumber = intParam(ctx.query, 'partNumber', 1, 10000, 'Part number must be an integer between 1 and 10000, inclusive');
+  if (partNumber !== undefined && partNumber > (rec.partsCount ?? 1)) throw invalidPart({ PartNumber: partNumber });
+  return { obj: openObject(ctx, rec, 'object'), partNumber };
 }
 
 /** Decides what a GET or HEAD answers: conditions, range or part. */
-function planRead(ctx: ObjectContext, obj: ReadableObject): ReadPlan {
-  const { headers, query } = ctx;
+function planRead(ctx: ObjectContext, obj: ReadableObject, partNumber: number | undefined): ReadPlan {
+  const { headers } = ctx;
   const rec = obj.record;
   const base: ResponseHeaders = { ...objectHeaders(rec), ...obj.responseHeaders() };
   if (rec.partsCount !== undefined) base['x-amz-mp-parts-count'] = rec.partsCount;
   if (evaluateReadConditions(headers, rec) === 'not-modified') {
     return { status: 304, range: undefined, headers: { etag: rec.etag, 'last-modified': base['last-modified'] } };
   }
-  const partNumber = intParam(query, 'partNumber', 1, 10000, 'Part number must be an integer between 1 and 10000, inclusive');
   const rangeHeader = header(headers, 'range');
   if (partNumber !== undefined) {
     if (rangeHeader !== undefined) throw invalidArgument('Cannot specify both Range header and partNumber query parameter', 'partNumber');
@@ -69,13 +72,11 @@ function wantChecksums(headers: IncomingHttpHeaders): boolean {
   return header(headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
 }
 
-/** The byte range of part `n`; an object uploaded in one piece has a single part 1. */
+/** The byte range of part `n` (checked by openForRead); an object uploaded in one piece has a single part 1. */
 function planPart(rec: ObjectRecord, n: number): { status: 200 | 206; range: ByteRange | undefined } {
   if (rec.partsCount === undefined) {
-    if (n !== 1) throw invalidPart({ PartNumber: n });
     return { status: 206, range: rec.size === 0 ? undefined : { start: 0, end: rec.size - 1 } };
   }
-  if (n > rec.segments.length) throw invalidPart({ PartNumber: n });
   let start = 0;
   for (let i = 0; i < n - 1; i++) start += rec.segments[i]!.size;
   const size = rec.segments[n - 1]!.size;
@@ -104,10 +105,10 @@ function partHeaders(rec: ObjectRecord, n: number, checksums: boolean): Response
 
 /** GetObject: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html */
 export async function getObject(ctx: ObjectContext): Promise<S3Response> {
-  const obj = openObject(ctx, checkPartNumber(ctx, findObject(ctx)), 'object');
+  const { obj, partNumber } = openForRead(ctx);
   let reading = false;
   try {
-    const response = await readObject(ctx, obj);
+    const response = await readObject(ctx, obj, partNumber);
     reading = response.body !== undefined && !Buffer.isBuffer(response.body);
     return response;
   } finally {
@@ -116,9 +117,9 @@ export async function getObject(ctx: ObjectContext): Promise<S3Response> {
   }
 }
 
-async function readObject(ctx: ObjectContext, obj: ReadableObject): Promise<S3Response> {
+async function readObject(ctx: ObjectContext, obj: ReadableObject, partNumber: number | undefined): Promise<S3Response> {
   const rec = obj.record;
-  const plan = planRead(ctx, obj);
+  const plan = planRead(ctx, obj, partNumber);
   if (plan.status === 304) return { status: 304, headers: plan.headers };
   const headers = { ...plan.headers };
   for (const [param, name] of Object.entries(RESPONSE_OVERRIDES)) {
@@ -133,9 +134,9 @@ async function readObject(ctx: ObjectContext, obj: ReadableObject): Promise<S3Re
 
 /** HeadObject: the same answer as GetObject without a body. */
 export async function headObject(ctx: ObjectContext): Promise<S3Response> {
-  const obj = openObject(ctx, checkPartNumber(ctx, findObject(ctx)), 'object');
+  const { obj, partNumber } = openForRead(ctx);
   try {
-    const plan = planRead(ctx, obj);
+    const plan = planRead(ctx, obj, partNumber);
     return { status: plan.status, headers: plan.headers };
   } finally {
     obj.dispose();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Readable, Transform } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobSegment } from '../store/blob/types.js';
 import type { ObjectRecord, ObjectSegment } from '../store/meta/types.js';
@@ -43,6 +43,9 @@ export async function storeBody<T>(
     throw err;
   }
 }
+
+/** A body that may be in memory (small objects are read whole) as a stream for storeBody. */
+export const asStream = (body: Readable | Buffer): Readable => (Buffer.isBuffer(body) ? Readable.from([body]) : body);
 
 // pipeline()'s typings have no overload for a variable number of stages.
 const runPipeline = pipeline as unknown as (...streams: (NodeJS.ReadableStream | NodeJS.WritableStream)[]) => Promise<void>;

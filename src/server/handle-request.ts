@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TLSSocket } from 'node:tls';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config.js';
@@ -16,6 +15,8 @@ import type { S3Error} from './s3-error.js';
 import { accessDenied, keyTooLong, methodNotAllowed, noSuchBucket, notImplemented } from './s3-error.js';
 import { renderError, toS3Error } from './error-response.js';
 import { DataCorruptionError } from '../crypto/package-cipher.js';
+import { drainBody } from './drain-body.js';
+import { isSecure } from './secure-transport.js';
 
 export interface ServerDeps {
   readonly config: Config;
@@ -126,68 +127,6 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
     await drainBody(req, res);
     sendError(res, method, error, reqId, hostId, resource);
   }
-}
-
-/** Unread request bytes we still read and discard before answering an error. */
-const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
-const DRAIN_TIMEOUT_MS = 10_000;
-
-/**
- * A client still sending its body when we answer an error (say, a part with the wrong SSE-C
- * key) gets the error only if we read on: many clients (urllib3 over TLS) see a closed
- * connection as a transport failure and never read the answer. Bodies up to MAX_DRAIN_BYTES
- * are read and dropped; beyond that, or if the client stalls, the connection is closed after
- * the answer (an unread body would otherwise be parsed as the next request).
- */
-async function drainBody(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (req.readableEnded) return;
-  if (req.destroyed) {
-    res.setHeader('connection', 'close');
-    return;
-  }
-  const drained = await new Promise<boolean>((resolve) => {
-    let bytes = 0;
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      if (!ok) req.pause();
-      resolve(ok);
-    };
-    const onData = (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes > MAX_DRAIN_BYTES) done(false);
-    };
-    const onEnd = () => done(true);
-    const onError = () => done(false);
-    const timer = setTimeout(() => done(false), DRAIN_TIMEOUT_MS);
-    req.on('data', onData);
-    req.once('end', onEnd);
-    req.once('error', onError);
-    // A decoder the request was piped into would pause it again once its buffer fills.
-    req.unpipe();
-    req.resume();
-  });
-  if (!drained) res.setHeader('connection', 'close');
-}
-
-/**
- * Whether the client reached us over TLS: directly, or through a trusted reverse proxy that
- * says so in X-Forwarded-Proto (the header of anyone else is ignored).
- */
-function isSecure(config: Config, req: IncomingMessage): boolean {
-  if (req.socket instanceof TLSSocket) return true;
-  const proxies = config.trustedProxies;
-  const remote = req.socket.remoteAddress;
-  if (proxies === undefined || remote === undefined) return false;
-  const proto = req.headers['x-forwarded-proto'];
-  const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase();
-  if (first !== 'https') return false;
-  const family = req.socket.remoteFamily === 'IPv6' ? 'ipv6' : 'ipv4';
-  // An IPv4 client on a dual-stack socket shows up as ::ffff:a.b.c.d.
-  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(remote)?.[1];
-  return v4 !== undefined ? proxies.check(v4, 'ipv4') : proxies.check(remote, family);
 }
 
 /**

@@ -4,7 +4,7 @@
  * itself (the blobs on disk must not be rewritten).
  * Amazon's behaviour is the reference: ../shared/spec/aws-sse.md §8.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CompleteMultipartUploadCommand,
@@ -14,9 +14,8 @@ import {
   HeadObjectCommand,
   PutObjectCommand,
   UploadPartCommand,
-  type S3Client,
 } from '@aws-sdk/client-s3';
-import { bodyBytes, type TestServer } from './harness.js';
+import { bodyBytes } from './harness.js';
 import { checksumB64, md5Hex, pseudoRandomBytes, sha256 } from './fixtures/checksums.js';
 import {
   A,
@@ -36,36 +35,28 @@ import {
   sdkSse,
   sseCRequests,
   sseHeaders,
-  startSseCServer,
+  useSseCServer,
 } from './fixtures/sse-c.js';
 
 describe('SSE-C over HTTPS', () => {
-  let server: TestServer;
-  let s3: S3Client;
-  let bucket: string;
-  let stop: (() => Promise<void>) | undefined;
+  const env = useSseCServer();
 
-  before(async () => {
-    ({ server, s3, bucket, stop } = await startSseCServer());
-  });
-  after(() => stop?.());
-
-  const { raw, objPath, putEnc, getEnc } = sseCRequests(() => ({ server, s3, bucket }));
+  const { raw, objPath, putEnc, getEnc } = sseCRequests(() => env);
 
   describe('CopyObject between encryption settings (§8.1)', () => {
     const src = pseudoRandomBytes(MiB + 3, 41);
     const plain = pseudoRandomBytes(300 * KiB, 42);
     before(async () => {
       await putEnc('c/src', src, A, { ContentType: 'text/x-src', Metadata: { origin: 'src' } });
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'c/plain', Body: plain, ContentType: 'text/x-plain' }));
+      await env.s3.send(new PutObjectCommand({ Bucket: env.bucket, Key: 'c/plain', Body: plain, ContentType: 'text/x-plain' }));
     });
 
     it('SSE-C → unencrypted (copy-source triple only): a plain object whose ETag is the MD5', async () => {
-      const res = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'c/dec', CopySource: `${bucket}/c/src`, ...sdkCopySourceSse(A) }));
+      const res = await env.s3.send(new CopyObjectCommand({ Bucket: env.bucket, Key: 'c/dec', CopySource: `${env.bucket}/c/src`, ...sdkCopySourceSse(A) }));
       assert.equal(res.CopyObjectResult?.ETag, `"${md5Hex(src)}"`);
       assert.equal(res.SSECustomerAlgorithm, undefined);
       assert.equal(res.SSECustomerKeyMD5, undefined);
-      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'c/dec' }));
+      const got = await env.s3.send(new GetObjectCommand({ Bucket: env.bucket, Key: 'c/dec' }));
       assert.equal(got.ETag, `"${md5Hex(src)}"`);
       assert.equal(got.ContentType, 'text/x-src');
       assert.deepEqual(got.Metadata, { origin: 'src' });
@@ -75,7 +66,7 @@ describe('SSE-C over HTTPS', () => {
     });
 
     it('unencrypted → SSE-C: the destination needs the key and has a non-MD5 ETag', async () => {
-      const res = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'c/enc', CopySource: `${bucket}/c/plain`, ...sdkSse(A) }));
+      const res = await env.s3.send(new CopyObjectCommand({ Bucket: env.bucket, Key: 'c/enc', CopySource: `${env.bucket}/c/plain`, ...sdkSse(A) }));
       assert.equal(res.SSECustomerAlgorithm, 'AES256');
       assert.equal(res.SSECustomerKeyMD5, A.md5);
       assert.equal(res.ServerSideEncryption, undefined);
@@ -89,7 +80,7 @@ describe('SSE-C over HTTPS', () => {
     });
 
     it('SSE-C → SSE-C with another key under another name: new key reads, old key is refused, source unchanged', async () => {
-      const res = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'c/rekeyed', CopySource: `${bucket}/c/src`, ...sdkCopySourceSse(A), ...sdkSse(B) }));
+      const res = await env.s3.send(new CopyObjectCommand({ Bucket: env.bucket, Key: 'c/rekeyed', CopySource: `${env.bucket}/c/src`, ...sdkCopySourceSse(A), ...sdkSse(B) }));
       assert.equal(res.SSECustomerAlgorithm, 'AES256');
       assert.equal(res.SSECustomerKeyMD5, B.md5);
       assert.match(res.CopyObjectResult?.ETag ?? '', quotedHex32);
@@ -107,7 +98,7 @@ describe('SSE-C over HTTPS', () => {
 
     it('an SSE-C object copied onto itself with the copy-source triple only becomes unencrypted (its encryption changes, §8.2)', async () => {
       await putEnc('c/inplace-dec', plain, A, { Metadata: { keep: 'me' } });
-      const res = await raw({ method: 'PUT', path: objPath('c/inplace-dec'), headers: { 'x-amz-copy-source': `/${bucket}/c/inplace-dec`, ...copySourceSseHeaders(A) } });
+      const res = await raw({ method: 'PUT', path: objPath('c/inplace-dec'), headers: { 'x-amz-copy-source': `/${env.bucket}/c/inplace-dec`, ...copySourceSseHeaders(A) } });
       assert.equal(res.status, 200, res.text);
       assert.doesNotMatch(res.text, /<Error>/);
       const got = await raw({ method: 'GET', path: objPath('c/inplace-dec') });
@@ -118,11 +109,11 @@ describe('SSE-C over HTTPS', () => {
     });
 
     it('MetadataDirective REPLACE on an SSE-C copy stores the new metadata (encrypted) under the new key', async () => {
-      await s3.send(
+      await env.s3.send(
         new CopyObjectCommand({
-          Bucket: bucket,
+          Bucket: env.bucket,
           Key: 'c/replaced',
-          CopySource: `${bucket}/c/src`,
+          CopySource: `${env.bucket}/c/src`,
           MetadataDirective: 'REPLACE',
           ContentType: 'text/x-new',
           Metadata: { fresh: 'yes' },
@@ -130,7 +121,7 @@ describe('SSE-C over HTTPS', () => {
           ...sdkSse(C),
         }),
       );
-      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'c/replaced', ...sdkSse(C) }));
+      const head = await env.s3.send(new HeadObjectCommand({ Bucket: env.bucket, Key: 'c/replaced', ...sdkSse(C) }));
       assert.equal(head.ContentType, 'text/x-new');
       assert.deepEqual(head.Metadata, { fresh: 'yes' });
       assert.equal(head.ContentLength, src.length);
@@ -144,13 +135,13 @@ describe('SSE-C over HTTPS', () => {
 
     it('old key → new key without MetadataDirective: 200, new key reads bytes and metadata, old key 403, blob untouched', async () => {
       const k = 'rot/one';
-      const files = await newBlobsOf(server, () => putEnc(k, one, A, { ContentType: 'image/x-rot', Metadata: { who: 'rotation' } }));
+      const files = await newBlobsOf(env.server, () => putEnc(k, one, A, { ContentType: 'image/x-rot', Metadata: { who: 'rotation' } }));
       assert.equal(files.length, 1, `a ${one.length}-byte object is one blob file: ${files.join(', ')}`);
       oneFiles = files;
       const before = await Promise.all(files.map(fileState));
-      const allBefore = await blobFiles(server);
+      const allBefore = await blobFiles(env.server);
 
-      const res = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: k, CopySource: `${bucket}/${k}`, ...sdkCopySourceSse(A), ...sdkSse(B) }));
+      const res = await env.s3.send(new CopyObjectCommand({ Bucket: env.bucket, Key: k, CopySource: `${env.bucket}/${k}`, ...sdkCopySourceSse(A), ...sdkSse(B) }));
       assert.equal(res.$metadata.httpStatusCode, 200);
       assert.equal(res.SSECustomerKeyMD5, B.md5);
 
@@ -164,12 +155,12 @@ describe('SSE-C over HTTPS', () => {
       assertHeadError(await raw({ method: 'HEAD', path: objPath(k), headers: sseHeaders(A) }), 403, 'HEAD with the old key');
 
       assert.deepEqual(await Promise.all(files.map(fileState)), before, 'inode, mtime, size and bytes of the blob are unchanged');
-      assert.deepEqual(await blobFiles(server), allBefore, 'no blob was written or removed');
+      assert.deepEqual(await blobFiles(env.server), allBefore, 'no blob was written or removed');
     });
 
     it('a wrong old key is refused with 403 and changes nothing', async () => {
       const k = 'rot/one';
-      const res = await raw({ method: 'PUT', path: objPath(k), headers: { 'x-amz-copy-source': `/${bucket}/${k}`, ...copySourceSseHeaders(C), ...sseHeaders(A) } });
+      const res = await raw({ method: 'PUT', path: objPath(k), headers: { 'x-amz-copy-source': `/${env.bucket}/${k}`, ...copySourceSseHeaders(C), ...sseHeaders(A) } });
       assertS3Error(res, { status: 403, code: 'AccessDenied' }, 'rotation with a wrong old key');
       const { body } = await getEnc(k, B);
       assert.ok(body.equals(one));
@@ -178,13 +169,13 @@ describe('SSE-C over HTTPS', () => {
     it('the same key again is accepted (a no-op rotation) and leaves the blob alone', async () => {
       const k = 'rot/one';
       assert.equal(oneFiles.length, 1, 'the first rotation test found the blob');
-      const all = await blobFiles(server);
+      const all = await blobFiles(env.server);
       const states = await Promise.all(oneFiles.map(fileState));
-      const res = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: k, CopySource: `${bucket}/${k}`, ...sdkCopySourceSse(B), ...sdkSse(B) }));
+      const res = await env.s3.send(new CopyObjectCommand({ Bucket: env.bucket, Key: k, CopySource: `${env.bucket}/${k}`, ...sdkCopySourceSse(B), ...sdkSse(B) }));
       assert.equal(res.$metadata.httpStatusCode, 200);
       const { body } = await getEnc(k, B);
       assert.ok(body.equals(one));
-      assert.deepEqual(await blobFiles(server), all);
+      assert.deepEqual(await blobFiles(env.server), all);
       assert.deepEqual(await Promise.all(oneFiles.map(fileState)), states);
     });
 
@@ -193,19 +184,19 @@ describe('SSE-C over HTTPS', () => {
       const parts = [pseudoRandomBytes(5 * MiB + 1, 52), pseudoRandomBytes(100 * KiB + 3, 53)];
       const whole = Buffer.concat(parts);
       let etagBefore: string | undefined;
-      const files = await newBlobsOf(server, async () => {
-        const id = (await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: k, ...sdkSse(A) }))).UploadId ?? '';
+      const files = await newBlobsOf(env.server, async () => {
+        const id = (await env.s3.send(new CreateMultipartUploadCommand({ Bucket: env.bucket, Key: k, ...sdkSse(A) }))).UploadId ?? '';
         const done = [];
         for (const [i, p] of parts.entries()) {
-          const r = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: k, UploadId: id, PartNumber: i + 1, Body: p, ...sdkSse(A) }));
+          const r = await env.s3.send(new UploadPartCommand({ Bucket: env.bucket, Key: k, UploadId: id, PartNumber: i + 1, Body: p, ...sdkSse(A) }));
           done.push({ PartNumber: i + 1, ETag: r.ETag ?? '' });
         }
-        etagBefore = (await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: k, UploadId: id, MultipartUpload: { Parts: done } }))).ETag;
+        etagBefore = (await env.s3.send(new CompleteMultipartUploadCommand({ Bucket: env.bucket, Key: k, UploadId: id, MultipartUpload: { Parts: done } }))).ETag;
       });
       assert.ok(files.length >= 2, `one blob per part: ${files.join(', ')}`);
       const before = await Promise.all(files.map(fileState));
-      const allBefore = await blobFiles(server);
-      const res = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: k, CopySource: `${bucket}/${k}`, ...sdkCopySourceSse(A), ...sdkSse(C) }));
+      const allBefore = await blobFiles(env.server);
+      const res = await env.s3.send(new CopyObjectCommand({ Bucket: env.bucket, Key: k, CopySource: `${env.bucket}/${k}`, ...sdkCopySourceSse(A), ...sdkSse(C) }));
       assert.equal(res.$metadata.httpStatusCode, 200);
       // A new opaque ETag that still says how many parts the object has.
       assert.match(res.CopyObjectResult?.ETag ?? '', /^"[0-9a-f]{32}-2"$/);
@@ -217,7 +208,7 @@ describe('SSE-C over HTTPS', () => {
       assert.ok(p2.body.equals(parts[1] ?? Buffer.alloc(0)));
       assertS3Error(await raw({ method: 'GET', path: objPath(k), headers: sseHeaders(A) }), { status: 403, code: 'AccessDenied', message: MSG.wrongKey });
       assert.deepEqual(await Promise.all(files.map(fileState)), before, 'part blobs unchanged');
-      assert.deepEqual(await blobFiles(server), allBefore, 'no blob was written or removed');
+      assert.deepEqual(await blobFiles(env.server), allBefore, 'no blob was written or removed');
     });
   });
 });

@@ -4,7 +4,7 @@
  * boundaries, checksums on Complete, and UploadPartCopy between keys.
  * Amazon's behaviour is the reference: ../shared/spec/aws-sse.md §2 and §8.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   AbortMultipartUploadCommand,
@@ -17,9 +17,8 @@ import {
   PutObjectCommand,
   UploadPartCommand,
   UploadPartCopyCommand,
-  type S3Client,
 } from '@aws-sdk/client-s3';
-import { bodyBytes, type TestServer } from './harness.js';
+import { bodyBytes } from './harness.js';
 import { checksumB64, compositeChecksum, md5Hex, pseudoRandomBytes, sha256 } from './fixtures/checksums.js';
 import {
   A,
@@ -38,7 +37,7 @@ import {
   seededRandom,
   sseCRequests,
   sseHeaders,
-  startSseCServer,
+  useSseCServer,
 } from './fixtures/sse-c.js';
 
 /** Runs `f` over `items`, `width` at a time. */
@@ -52,17 +51,9 @@ const completeXml = (parts: readonly { n: number; etag: string }[]): Buffer =>
   );
 
 describe('SSE-C over HTTPS', () => {
-  let server: TestServer;
-  let s3: S3Client;
-  let bucket: string;
-  let stop: (() => Promise<void>) | undefined;
+  const env = useSseCServer();
 
-  before(async () => {
-    ({ server, s3, bucket, stop } = await startSseCServer());
-  });
-  after(() => stop?.());
-
-  const { raw, objPath, putEnc, getEnc } = sseCRequests(() => ({ server, s3, bucket }));
+  const { raw, objPath, putEnc, getEnc } = sseCRequests(() => env);
 
   describe('multipart (uneven parts 5 MiB + 1, 5 MiB + 65535, 70001)', () => {
     const key = 'mp/uneven.bin';
@@ -74,8 +65,8 @@ describe('SSE-C over HTTPS', () => {
     let completeEtag: string;
 
     before(async () => {
-      const created = await s3.send(
-        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'application/x-mp', Metadata: { kind: 'sse-c-mp' }, ...sdkSse(A) }),
+      const created = await env.s3.send(
+        new CreateMultipartUploadCommand({ Bucket: env.bucket, Key: key, ContentType: 'application/x-mp', Metadata: { kind: 'sse-c-mp' }, ...sdkSse(A) }),
       );
       assert.equal(created.SSECustomerAlgorithm, 'AES256');
       assert.equal(created.SSECustomerKeyMD5, A.md5);
@@ -84,7 +75,7 @@ describe('SSE-C over HTTPS', () => {
       // Out of order: the last part first.
       for (const i of [2, 0, 1]) {
         const p = parts[i] ?? Buffer.alloc(0);
-        const res = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: i + 1, Body: p, ...sdkSse(A) }));
+        const res = await env.s3.send(new UploadPartCommand({ Bucket: env.bucket, Key: key, UploadId: uploadId, PartNumber: i + 1, Body: p, ...sdkSse(A) }));
         assert.equal(res.SSECustomerAlgorithm, 'AES256', `part ${i + 1} algorithm`);
         assert.equal(res.SSECustomerKeyMD5, A.md5, `part ${i + 1} key MD5`);
         assert.equal(res.ServerSideEncryption, undefined);
@@ -104,7 +95,7 @@ describe('SSE-C over HTTPS', () => {
     });
 
     it('ListParts works without the key and shows the plaintext sizes', async () => {
-      const listed = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+      const listed = await env.s3.send(new ListPartsCommand({ Bucket: env.bucket, Key: key, UploadId: uploadId }));
       assert.deepEqual(listed.Parts?.map((p) => [p.PartNumber, p.Size, p.ETag]), parts.map((p, i) => [i + 1, p.length, etags[i]]));
     });
 
@@ -130,7 +121,7 @@ describe('SSE-C over HTTPS', () => {
       assert.equal(res.SSECustomerAlgorithm, 'AES256');
       assert.equal(res.SSECustomerKeyMD5, A.md5);
       assert.equal(res.ServerSideEncryption, undefined);
-      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED', ...sdkSse(A) }));
+      const head = await env.s3.send(new HeadObjectCommand({ Bucket: env.bucket, Key: key, ChecksumMode: 'ENABLED', ...sdkSse(A) }));
       assert.equal(head.ContentLength, whole.length);
       const checksums = Object.entries(head).filter(([k, v]) => k.startsWith('Checksum') && v !== undefined);
       assert.deepEqual(checksums, [], 'an SSE-C multipart upload created without an algorithm gets no checksum (§2.6)');
@@ -149,7 +140,7 @@ describe('SSE-C over HTTPS', () => {
         assert.equal(res.SSECustomerKeyMD5, A.md5);
         assert.ok(body.equals(p), `part ${i + 1} bytes`);
       }
-      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, PartNumber: 2, ...sdkSse(A) }));
+      const head = await env.s3.send(new HeadObjectCommand({ Bucket: env.bucket, Key: key, PartNumber: 2, ...sdkSse(A) }));
       assert.equal(head.PartsCount, 3);
       assert.equal(head.ContentLength, parts[1]?.length);
       assert.equal(head.ETag, completeEtag);
@@ -157,7 +148,7 @@ describe('SSE-C over HTTPS', () => {
     });
 
     it('CopyObject of the multipart SSE-C object re-keys it (C) or decrypts it, byte-identical across part boundaries', async () => {
-      const rekeyed = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: `${key}.c`, CopySource: `${bucket}/${key}`, ...sdkCopySourceSse(A), ...sdkSse(C) }));
+      const rekeyed = await env.s3.send(new CopyObjectCommand({ Bucket: env.bucket, Key: `${key}.c`, CopySource: `${env.bucket}/${key}`, ...sdkCopySourceSse(A), ...sdkSse(C) }));
       assert.equal(rekeyed.SSECustomerKeyMD5, C.md5);
       const { res, body } = await getEnc(`${key}.c`, C);
       assert.equal(sha256(body), sha256(whole));
@@ -167,8 +158,8 @@ describe('SSE-C over HTTPS', () => {
       const across = await getEnc(`${key}.c`, C, { Range: `bytes=${b - 3}-${b + 2}` });
       assert.ok(across.body.equals(whole.subarray(b - 3, b + 3)));
       assertS3Error(await raw({ method: 'GET', path: objPath(`${key}.c`), headers: sseHeaders(A) }), { status: 403, code: 'AccessDenied', message: MSG.wrongKey });
-      await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: `${key}.plain`, CopySource: `${bucket}/${key}`, ...sdkCopySourceSse(A) }));
-      const plain = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${key}.plain` }));
+      await env.s3.send(new CopyObjectCommand({ Bucket: env.bucket, Key: `${key}.plain`, CopySource: `${env.bucket}/${key}`, ...sdkCopySourceSse(A) }));
+      const plain = await env.s3.send(new GetObjectCommand({ Bucket: env.bucket, Key: `${key}.plain` }));
       assert.equal(sha256(await bodyBytes(plain.Body)), sha256(whole));
       assert.equal(plain.SSECustomerAlgorithm, undefined);
     });
@@ -230,10 +221,10 @@ describe('SSE-C over HTTPS', () => {
 
     it('an upload created with a checksum algorithm needs the key on Complete', async () => {
       const k = 'mp/sha256';
-      const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: k, ChecksumAlgorithm: 'SHA256', ...sdkSse(A) }));
+      const created = await env.s3.send(new CreateMultipartUploadCommand({ Bucket: env.bucket, Key: k, ChecksumAlgorithm: 'SHA256', ...sdkSse(A) }));
       const id = created.UploadId ?? '';
       const p = pseudoRandomBytes(1000, 34);
-      const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: k, UploadId: id, PartNumber: 1, Body: p, ChecksumAlgorithm: 'SHA256', ...sdkSse(A) }));
+      const part = await env.s3.send(new UploadPartCommand({ Bucket: env.bucket, Key: k, UploadId: id, PartNumber: 1, Body: p, ChecksumAlgorithm: 'SHA256', ...sdkSse(A) }));
       assert.equal(part.ChecksumSHA256, checksumB64('SHA256', p));
       const body = Buffer.from(
         `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${part.ETag}</ETag><ChecksumSHA256>${part.ChecksumSHA256}</ChecksumSHA256></Part></CompleteMultipartUpload>`,
@@ -247,7 +238,7 @@ describe('SSE-C over HTTPS', () => {
       const ok = await raw({ method: 'POST', path: objPath(k), query: [['uploadId', id]], headers: sseHeaders(A), body });
       assert.equal(ok.status, 200, ok.text);
       assert.doesNotMatch(ok.text, /<Error>/, ok.text);
-      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: k, ChecksumMode: 'ENABLED', ...sdkSse(A) }));
+      const head = await env.s3.send(new HeadObjectCommand({ Bucket: env.bucket, Key: k, ChecksumMode: 'ENABLED', ...sdkSse(A) }));
       assert.equal(head.ChecksumSHA256, compositeChecksum('SHA256', [p]));
       const { body: got } = await getEnc(k, A);
       assert.ok(got.equals(p));
@@ -255,24 +246,24 @@ describe('SSE-C over HTTPS', () => {
 
     it('re-uploading a part number of an SSE-C upload replaces it', async () => {
       const k = 'mp/replace';
-      const id = (await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: k, ...sdkSse(A) }))).UploadId ?? '';
+      const id = (await env.s3.send(new CreateMultipartUploadCommand({ Bucket: env.bucket, Key: k, ...sdkSse(A) }))).UploadId ?? '';
       const first = pseudoRandomBytes(PKG + 1, 38);
       const second = pseudoRandomBytes(PKG + 1, 39);
-      await s3.send(new UploadPartCommand({ Bucket: bucket, Key: k, UploadId: id, PartNumber: 1, Body: first, ...sdkSse(A) }));
-      const r = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: k, UploadId: id, PartNumber: 1, Body: second, ...sdkSse(A) }));
-      const listed = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: k, UploadId: id }));
+      await env.s3.send(new UploadPartCommand({ Bucket: env.bucket, Key: k, UploadId: id, PartNumber: 1, Body: first, ...sdkSse(A) }));
+      const r = await env.s3.send(new UploadPartCommand({ Bucket: env.bucket, Key: k, UploadId: id, PartNumber: 1, Body: second, ...sdkSse(A) }));
+      const listed = await env.s3.send(new ListPartsCommand({ Bucket: env.bucket, Key: k, UploadId: id }));
       assert.deepEqual(listed.Parts?.map((p) => [p.PartNumber, p.ETag]), [[1, r.ETag]]);
-      await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: k, UploadId: id, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: r.ETag ?? '' }] } }));
+      await env.s3.send(new CompleteMultipartUploadCommand({ Bucket: env.bucket, Key: k, UploadId: id, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: r.ETag ?? '' }] } }));
       const { body } = await getEnc(k, A);
       assert.ok(body.equals(second));
     });
 
     it('a part with a triple on an unencrypted upload is refused', async () => {
       const k = 'mp/plain';
-      const id = (await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: k }))).UploadId ?? '';
+      const id = (await env.s3.send(new CreateMultipartUploadCommand({ Bucket: env.bucket, Key: k }))).UploadId ?? '';
       const res = await raw({ method: 'PUT', path: objPath(k), query: [['partNumber', '1'], ['uploadId', id]], headers: sseHeaders(A), body: Buffer.from('x') });
       assertS3Error(res, { status: 400, code: 'InvalidRequest', message: MSG.partNeedsSse }, 'SSE-C part on a plain upload');
-      await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: k, UploadId: id }));
+      await env.s3.send(new AbortMultipartUploadCommand({ Bucket: env.bucket, Key: k, UploadId: id }));
     });
 
     it('UploadPartCopy from an SSE-C source into an upload with another key, starting mid-package', async () => {
@@ -281,9 +272,9 @@ describe('SSE-C over HTTPS', () => {
       await putEnc(srcKey, src, A);
       const plainKey = 'mp/copy-plain';
       const plain = pseudoRandomBytes(5 * MiB + 20_000, 36);
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: plainKey, Body: plain }));
+      await env.s3.send(new PutObjectCommand({ Bucket: env.bucket, Key: plainKey, Body: plain }));
       const k = 'mp/copied';
-      const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: k, ...sdkSse(B) }));
+      const created = await env.s3.send(new CreateMultipartUploadCommand({ Bucket: env.bucket, Key: k, ...sdkSse(B) }));
       const id = created.UploadId ?? '';
       const from = 70_000; // inside the second 64 KiB package
       const to = from + 5 * MiB - 1;
@@ -292,7 +283,7 @@ describe('SSE-C over HTTPS', () => {
           method: 'PUT',
           path: objPath(k),
           query: [['partNumber', String(n)], ['uploadId', id]],
-          headers: { 'x-amz-copy-source': `/${bucket}/${srcKey}`, 'x-amz-copy-source-range': `bytes=${from}-${to}`, ...headers },
+          headers: { 'x-amz-copy-source': `/${env.bucket}/${srcKey}`, 'x-amz-copy-source-range': `bytes=${from}-${to}`, ...headers },
         });
       assertS3Error(await copyPart(1, sseHeaders(B)), { status: 400, code: 'InvalidRequest', message: MSG.needKey }, 'no copy-source triple');
       assertS3Error(await copyPart(1, { ...sseHeaders(B), ...copySourceSseHeaders(C) }), { status: 403, code: 'AccessDenied' }, 'wrong copy-source key');
@@ -303,13 +294,13 @@ describe('SSE-C over HTTPS', () => {
         'destination triple with the source key',
       );
 
-      const r1 = await s3.send(
+      const r1 = await env.s3.send(
         new UploadPartCopyCommand({
-          Bucket: bucket,
+          Bucket: env.bucket,
           Key: k,
           UploadId: id,
           PartNumber: 1,
-          CopySource: `${bucket}/${srcKey}`,
+          CopySource: `${env.bucket}/${srcKey}`,
           CopySourceRange: `bytes=${from}-${to}`,
           ...sdkCopySourceSse(A),
           ...sdkSse(B),
@@ -319,17 +310,17 @@ describe('SSE-C over HTTPS', () => {
       assert.equal(r1.SSECustomerKeyMD5, B.md5);
       assert.match(r1.CopyPartResult?.ETag ?? '', quotedHex32);
       // Part 2: from an unencrypted source into the SSE-C upload; part 3 (the last) uploaded.
-      const r2 = await s3.send(
-        new UploadPartCopyCommand({ Bucket: bucket, Key: k, UploadId: id, PartNumber: 2, CopySource: `${bucket}/${plainKey}`, CopySourceRange: `bytes=12345-${12345 + 5 * MiB - 1}`, ...sdkSse(B) }),
+      const r2 = await env.s3.send(
+        new UploadPartCopyCommand({ Bucket: env.bucket, Key: k, UploadId: id, PartNumber: 2, CopySource: `${env.bucket}/${plainKey}`, CopySourceRange: `bytes=12345-${12345 + 5 * MiB - 1}`, ...sdkSse(B) }),
       );
       assert.equal(r2.SSECustomerKeyMD5, B.md5);
       const p3 = pseudoRandomBytes(100_003, 37);
-      const r3 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: k, UploadId: id, PartNumber: 3, Body: p3, ...sdkSse(B) }));
-      const listed = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: k, UploadId: id }));
+      const r3 = await env.s3.send(new UploadPartCommand({ Bucket: env.bucket, Key: k, UploadId: id, PartNumber: 3, Body: p3, ...sdkSse(B) }));
+      const listed = await env.s3.send(new ListPartsCommand({ Bucket: env.bucket, Key: k, UploadId: id }));
       assert.deepEqual(listed.Parts?.map((p) => p.Size), [5 * MiB, 5 * MiB, p3.length]);
-      await s3.send(
+      await env.s3.send(
         new CompleteMultipartUploadCommand({
-          Bucket: bucket,
+          Bucket: env.bucket,
           Key: k,
           UploadId: id,
           MultipartUpload: {

@@ -49,22 +49,13 @@ import {
   sdkSse,
   sseCRequests,
   sseHeaders,
-  startSseCServer,
+  useSseCServer,
 } from './fixtures/sse-c.js';
 
 describe('SSE-C over HTTPS', () => {
-  let server: TestServer;
-  let s3: S3Client;
-  let s3nc: S3Client;
-  let bucket: string;
-  let stop: (() => Promise<void>) | undefined;
+  const env = useSseCServer();
 
-  before(async () => {
-    ({ server, s3, s3nc, bucket, stop } = await startSseCServer());
-  });
-  after(() => stop?.());
-
-  const { raw, objPath, putEnc, getEnc, assertAbsent } = sseCRequests(() => ({ server, s3, bucket }));
+  const { raw, objPath, putEnc, getEnc, assertAbsent } = sseCRequests(() => env);
 
   describe('PutObject, GetObject, HeadObject', () => {
     it('round-trips objects of sizes around the 64 KiB package boundary, with the SSE-C headers and metadata', async () => {
@@ -88,7 +79,7 @@ describe('SSE-C over HTTPS', () => {
         assert.equal(res.SSECustomerKeyMD5, A.md5);
         assert.equal(res.ServerSideEncryption, undefined);
 
-        const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key, ...sdkSse(A) }));
+        const head = await env.s3.send(new HeadObjectCommand({ Bucket: env.bucket, Key, ...sdkSse(A) }));
         assert.equal(head.ContentLength, n);
         assert.equal(head.ETag, put.ETag);
         assert.equal(head.ContentType, 'application/x-sse-test');
@@ -128,9 +119,9 @@ describe('SSE-C over HTTPS', () => {
 
     it('a PUT without a checksum gets a CRC64NVME of the plaintext, returned with the key and ChecksumMode ENABLED', async () => {
       const body = pseudoRandomBytes(300 * KiB + 11, 8);
-      await s3nc.send(new PutObjectCommand({ Bucket: bucket, Key: 'ck/default', Body: body, ...sdkSse(A) }));
+      await env.s3nc.send(new PutObjectCommand({ Bucket: env.bucket, Key: 'ck/default', Body: body, ...sdkSse(A) }));
       const want = checksumB64('CRC64NVME', body);
-      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'ck/default', ChecksumMode: 'ENABLED', ...sdkSse(A) }));
+      const head = await env.s3.send(new HeadObjectCommand({ Bucket: env.bucket, Key: 'ck/default', ChecksumMode: 'ENABLED', ...sdkSse(A) }));
       assert.equal(head.ChecksumCRC64NVME, want);
       // The SDK validates the returned checksum against the bytes it receives.
       const { res, body: got } = await getEnc('ck/default', A, { ChecksumMode: 'ENABLED' });
@@ -140,18 +131,18 @@ describe('SSE-C over HTTPS', () => {
 
     it('Content-MD5 and flexible checksums are verified against the plaintext', async () => {
       const body = pseudoRandomBytes(100 * KiB + 3, 9);
-      const ok = await s3nc.send(new PutObjectCommand({ Bucket: bucket, Key: 'ck/md5', Body: body, ContentMD5: md5B64(body), ...sdkSse(A) }));
+      const ok = await env.s3nc.send(new PutObjectCommand({ Bucket: env.bucket, Key: 'ck/md5', Body: body, ContentMD5: md5B64(body), ...sdkSse(A) }));
       assert.notEqual(ok.ETag, `"${md5Hex(body)}"`);
       await expectS3Error(
-        s3nc.send(new PutObjectCommand({ Bucket: bucket, Key: 'ck/md5-bad', Body: body, ContentMD5: md5B64(Buffer.from('other')), ...sdkSse(A) })),
+        env.s3nc.send(new PutObjectCommand({ Bucket: env.bucket, Key: 'ck/md5-bad', Body: body, ContentMD5: md5B64(Buffer.from('other')), ...sdkSse(A) })),
         'BadDigest',
         400,
       );
       await assertAbsent('ck/md5-bad', 'wrong Content-MD5');
 
       const sha = checksumB64('SHA256', body);
-      await s3nc.send(new PutObjectCommand({ Bucket: bucket, Key: 'ck/sha', Body: body, ChecksumSHA256: sha, ...sdkSse(A) }));
-      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'ck/sha', ChecksumMode: 'ENABLED', ...sdkSse(A) }));
+      await env.s3nc.send(new PutObjectCommand({ Bucket: env.bucket, Key: 'ck/sha', Body: body, ChecksumSHA256: sha, ...sdkSse(A) }));
+      const head = await env.s3.send(new HeadObjectCommand({ Bucket: env.bucket, Key: 'ck/sha', ChecksumMode: 'ENABLED', ...sdkSse(A) }));
       assert.equal(head.ChecksumSHA256, sha);
       const bad = await raw({
         method: 'PUT',
@@ -184,15 +175,15 @@ describe('SSE-C over HTTPS', () => {
     });
 
     it('Content-Type, user metadata and small bodies of SSE-C objects are not stored in plaintext', async () => {
-      const needle = (what: string) => `${what}-${sha256(Buffer.from(`${what} ${bucket}`)).slice(0, 24)}`;
+      const needle = (what: string) => `${what}-${sha256(Buffer.from(`${what} ${env.bucket}`)).slice(0, 24)}`;
       const enc = { type: needle('enc-type'), meta: needle('enc-meta'), body: needle('enc-body') };
       const ctl = { type: needle('ctl-type'), meta: needle('ctl-meta'), body: needle('ctl-body') };
       await putEnc('atrest/enc', Buffer.from(enc.body), A, { ContentType: `text/${enc.type}`, Metadata: { m: enc.meta } });
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'atrest/plain', Body: ctl.body, ContentType: `text/${ctl.type}`, Metadata: { m: ctl.meta } }));
-      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'atrest/enc', ...sdkSse(A) }));
+      await env.s3.send(new PutObjectCommand({ Bucket: env.bucket, Key: 'atrest/plain', Body: ctl.body, ContentType: `text/${ctl.type}`, Metadata: { m: ctl.meta } }));
+      const head = await env.s3.send(new HeadObjectCommand({ Bucket: env.bucket, Key: 'atrest/enc', ...sdkSse(A) }));
       assert.equal(head.ContentType, `text/${enc.type}`);
       assert.deepEqual(head.Metadata, { m: enc.meta });
-      const files = (await listFiles(server.dataDir)).filter((f) => !f.includes(`${sep}tls${sep}`));
+      const files = (await listFiles(env.server.dataDir)).filter((f) => !f.includes(`${sep}tls${sep}`));
       const stored = Buffer.concat(await Promise.all(files.map((f) => readFile(f))));
       // The control proves the scan sees what a plain object stores (meta.db or its WAL).
       for (const [what, v] of Object.entries(ctl)) assert.ok(stored.includes(v), `control: the plain object's ${what} is found on disk`);
@@ -202,7 +193,7 @@ describe('SSE-C over HTTPS', () => {
     it('listing shows SSE-C objects with the plaintext size and stored ETag, no key needed; DeleteObject needs no key', async () => {
       const body = pseudoRandomBytes(70_001, 10);
       const put = await putEnc('list/x', body, A);
-      const list = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'list/' }));
+      const list = await env.s3.send(new ListObjectsV2Command({ Bucket: env.bucket, Prefix: 'list/' }));
       assert.deepEqual(list.Contents?.map((o) => [o.Key, o.Size, o.ETag]), [['list/x', body.length, put.ETag]]);
       const del = await raw({ method: 'DELETE', path: objPath('list/x') });
       assert.equal(del.status, 204, del.text);
@@ -214,22 +205,22 @@ describe('SSE-C over HTTPS', () => {
     it('a presigned GET signs the SSE-C headers, which must then be sent as headers', async () => {
       const body = pseudoRandomBytes(90_000, 61);
       await putEnc('pre/get', body, A);
-      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: 'pre/get', ...sdkSse(A) }), { expiresIn: 300 });
+      const url = await getSignedUrl(env.s3, new GetObjectCommand({ Bucket: env.bucket, Key: 'pre/get', ...sdkSse(A) }), { expiresIn: 300 });
       const signedHeaders = new URL(url).searchParams.get('X-Amz-SignedHeaders') ?? '';
       for (const h of [H_ALG, H_KEY, H_MD5]) assert.ok(signedHeaders.split(';').includes(h), `${h} is signed: ${signedHeaders}`);
       assert.ok(!url.includes(encodeURIComponent(A.b64)) && !url.includes(A.b64), 'the key is not in the URL');
-      const ok = await fetchUrl(server, url, 'GET', undefined, sseHeaders(A));
+      const ok = await fetchUrl(env.server, url, 'GET', undefined, sseHeaders(A));
       assert.equal(ok.status, 200, ok.text);
       assert.ok(ok.body.equals(body));
       assert.equal(ok.headers[H_MD5], A.md5);
-      const bare = await fetchUrl(server, url);
+      const bare = await fetchUrl(env.server, url);
       assert.equal(bare.status, 403, `without the signed headers: ${bare.status} ${bare.text}`);
     });
 
     it('a presigned PUT with SSE-C stores an object readable only with the key', async () => {
       const body = pseudoRandomBytes(80_000, 62);
-      const url = await getSignedUrl(s3nc, new PutObjectCommand({ Bucket: bucket, Key: 'pre/put', ...sdkSse(A) }), { expiresIn: 300 });
-      const res = await fetchUrl(server, url, 'PUT', body, sseHeaders(A));
+      const url = await getSignedUrl(env.s3nc, new PutObjectCommand({ Bucket: env.bucket, Key: 'pre/put', ...sdkSse(A) }), { expiresIn: 300 });
+      const res = await fetchUrl(env.server, url, 'PUT', body, sseHeaders(A));
       assert.equal(res.status, 200, res.text);
       assert.deepEqual(rawSseHeaders(res), { alg: 'AES256', md5: A.md5, sse: undefined });
       assert.notEqual(res.headers['etag'], `"${md5Hex(body)}"`);

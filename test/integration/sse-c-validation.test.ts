@@ -4,10 +4,10 @@
  * destination) and on reads (GET, range and partNumber GET, HEAD, GetObjectAttributes, copy source).
  * Amazon's behaviour is the reference: ../shared/spec/aws-sse.md §2.3, §2.4 and §8.1.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { expectS3Error, type TestServer } from './harness.js';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { expectS3Error } from './harness.js';
 import { pseudoRandomBytes } from './fixtures/checksums.js';
 import {
   A,
@@ -27,21 +27,13 @@ import {
   sdkSse,
   sseCRequests,
   sseHeaders,
-  startSseCServer,
+  useSseCServer,
 } from './fixtures/sse-c.js';
 
 describe('SSE-C over HTTPS', () => {
-  let server: TestServer;
-  let s3: S3Client;
-  let bucket: string;
-  let stop: (() => Promise<void>) | undefined;
+  const env = useSseCServer();
 
-  before(async () => {
-    ({ server, s3, bucket, stop } = await startSseCServer());
-  });
-  after(() => stop?.());
-
-  const { raw, objPath, putEnc, assertAbsent } = sseCRequests(() => ({ server, s3, bucket }));
+  const { raw, objPath, putEnc, assertAbsent } = sseCRequests(() => env);
 
   describe('write validation (aws-sse.md §2.3)', () => {
     const body = Buffer.from('must not be stored');
@@ -131,14 +123,14 @@ describe('SSE-C over HTTPS', () => {
       assertS3Error(await post(sseHeaders(SHORT)), { status: 400, code: 'InvalidArgument', message: MSG.badKey, argumentName: ARG });
       assertS3Error(await post({ ...sseHeaders(A), [H_MD5]: B.md5 }), { status: 400, code: 'InvalidArgument', message: MSG.badMd5, argumentName: ARG });
       assertS3Error(await post({ [H_ALG]: 'AES256', [H_KEY]: A.b64 }), { status: 400, code: 'InvalidArgument', message: MSG.noMd5, argumentName: ARG });
-      const uploads = await raw({ method: 'GET', path: `/${bucket}`, query: [['uploads', ''], ['prefix', 'val/']] });
+      const uploads = await raw({ method: 'GET', path: `/${env.bucket}`, query: [['uploads', ''], ['prefix', 'val/']] });
       assert.doesNotMatch(uploads.text, /<Upload>/, 'no upload was created by a refused request');
     });
 
     it('CopyObject validates the destination triple (§8.1)', async () => {
       await putEnc('val/copy-src', Buffer.from('copy source'), A);
       const copy = (headers: Record<string, string>) =>
-        raw({ method: 'PUT', path: objPath('val/copy-dst'), headers: { 'x-amz-copy-source': `/${bucket}/val/copy-src`, ...copySourceSseHeaders(A), ...headers } });
+        raw({ method: 'PUT', path: objPath('val/copy-dst'), headers: { 'x-amz-copy-source': `/${env.bucket}/val/copy-src`, ...copySourceSseHeaders(A), ...headers } });
       assertS3Error(await copy(sseHeaders(B, 'AES192')), { status: 400, code: 'InvalidEncryptionAlgorithmError', message: MSG.badAlgorithm, argumentName: ARG, argumentValue: 'AES192' }, 'dest AES192');
       assertS3Error(await copy({ ...sseHeaders(B), [H_SSE]: 'AES256' }), { status: 400, code: 'InvalidArgument', message: MSG.incompatible, argumentName: ARG, argumentValue: 'AES256' }, 'dest triple + SSE');
       assertS3Error(await copy(sseHeaders(SHORT)), { status: 400, code: 'InvalidArgument', message: MSG.badKey, argumentName: ARG }, 'dest short key');
@@ -155,7 +147,7 @@ describe('SSE-C over HTTPS', () => {
     before(async () => {
       await putEnc('r/enc-big', big, A);
       await putEnc('r/enc-small', small, A);
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'r/plain', Body: plain }));
+      await env.s3.send(new PutObjectCommand({ Bucket: env.bucket, Key: 'r/plain', Body: plain }));
     });
 
     for (const name of ['r/enc-big', 'r/enc-small']) {
@@ -165,7 +157,7 @@ describe('SSE-C over HTTPS', () => {
         assertS3Error(await raw({ method: 'GET', path: objPath(name), headers: { range: 'bytes=0-9' } }), want, 'range GET');
         assertS3Error(await raw({ method: 'GET', path: objPath(name), query: [['partNumber', '1']] }), want, 'partNumber GET');
         assertHeadError(await raw({ method: 'HEAD', path: objPath(name) }), 400, 'HEAD');
-        await expectS3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: name })), 'InvalidRequest', 400);
+        await expectS3Error(env.s3.send(new GetObjectCommand({ Bucket: env.bucket, Key: name })), 'InvalidRequest', 400);
       });
 
       it(`${name}: a wrong key → 403 AccessDenied, also when its length is wrong (compared before the length)`, async () => {
@@ -175,7 +167,7 @@ describe('SSE-C over HTTPS', () => {
           assertS3Error(await raw({ method: 'GET', path: objPath(name), headers: { ...sseHeaders(k), range: 'bytes=5-10' } }), want, `range GET with ${what}`);
           assertHeadError(await raw({ method: 'HEAD', path: objPath(name), headers: sseHeaders(k) }), 403, `HEAD with ${what}`);
         }
-        await expectS3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: name, ...sdkSse(B) })), 'AccessDenied', 403);
+        await expectS3Error(env.s3.send(new GetObjectCommand({ Bucket: env.bucket, Key: name, ...sdkSse(B) })), 'AccessDenied', 403);
       });
 
       it(`${name}: algorithm not AES256 → 400 InvalidEncryptionAlgorithmError; MD5 mismatch or missing key → 400 InvalidArgument`, async () => {
@@ -226,7 +218,7 @@ describe('SSE-C over HTTPS', () => {
 
     it('a copy from an SSE-C source needs the copy-source triple with the right key', async () => {
       const copy = (headers: Record<string, string>) =>
-        raw({ method: 'PUT', path: objPath('r/copy-dst'), headers: { 'x-amz-copy-source': `/${bucket}/r/enc-big`, ...headers } });
+        raw({ method: 'PUT', path: objPath('r/copy-dst'), headers: { 'x-amz-copy-source': `/${env.bucket}/r/enc-big`, ...headers } });
       assertS3Error(await copy({}), { status: 400, code: 'InvalidRequest', message: MSG.needKey }, 'no copy-source triple');
       assertS3Error(await copy(sseHeaders(A)), { status: 400, code: 'InvalidRequest', message: MSG.needKey }, 'destination triple only');
       assertS3Error(await copy(copySourceSseHeaders(B)), { status: 403, code: 'AccessDenied' }, 'wrong copy-source key');

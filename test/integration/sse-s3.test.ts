@@ -3,7 +3,7 @@
  * encrypted under a data key sealed by the root key, Amazon's headers and MD5 ETags (§4), and
  * conversions by copy with SSE-C. Bucket default encryption and KMS come later.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,9 +15,8 @@ import {
   HeadObjectCommand,
   PutObjectCommand,
   UploadPartCommand,
-  type S3Client,
 } from '@aws-sdk/client-s3';
-import { bodyBytes, type TestServer } from './harness.js';
+import { bodyBytes } from './harness.js';
 import { md5Hex, pseudoRandomBytes } from './fixtures/checksums.js';
 import {
   A,
@@ -30,41 +29,34 @@ import {
   sdkSse,
   sseCRequests,
   sseHeaders,
-  startSseCServer,
+  useSseCServer,
 } from './fixtures/sse-c.js';
 
 describe('SSE-S3 (x-amz-server-side-encryption: AES256)', () => {
-  let server: TestServer;
-  let s3: S3Client;
-  let bucket: string;
-  let stop: (() => Promise<void>) | undefined;
-  before(async () => {
-    ({ server, s3, bucket, stop } = await startSseCServer());
-  });
-  after(() => stop?.());
-  const { raw, objPath } = sseCRequests(() => ({ server, s3, bucket }));
+  const env = useSseCServer();
+  const { raw, objPath } = sseCRequests(() => env);
   const get = async (Key: string, extra: Record<string, unknown> = {}) => {
-    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key, ...extra }));
+    const res = await env.s3.send(new GetObjectCommand({ Bucket: env.bucket, Key, ...extra }));
     return { res, body: await bodyBytes(res.Body) };
   };
   const marker = (n: number) => Buffer.from('SSE-S3-PLAINTEXT-MARKER '.repeat(Math.ceil(n / 24)).slice(0, n));
 
   it('PUT, GET, HEAD and ranges: AES256 headers, the MD5 ETag, and no plaintext in any stored file', async () => {
     for (const [key, body] of [['small', marker(3000)], ['large', marker(MiB + 7)]] as const) {
-      const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ServerSideEncryption: 'AES256', Metadata: { m: 'v' } }));
+      const put = await env.s3.send(new PutObjectCommand({ Bucket: env.bucket, Key: key, Body: body, ServerSideEncryption: 'AES256', Metadata: { m: 'v' } }));
       assert.equal(put.ServerSideEncryption, 'AES256');
       assert.equal(put.ETag, `"${md5Hex(body)}"`, 'SSE-S3 single PUT ETag is the MD5 (§4)');
       const { res, body: got } = await get(key);
       assert.equal(res.ServerSideEncryption, 'AES256');
       assert.ok(got.equals(body));
       assert.deepEqual(res.Metadata, { m: 'v' });
-      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const head = await env.s3.send(new HeadObjectCommand({ Bucket: env.bucket, Key: key }));
       assert.equal(head.ServerSideEncryption, 'AES256');
       const range = await get(key, { Range: 'bytes=100-65636' });
       assert.ok(range.body.equals(body.subarray(100, 65637)));
     }
     const needle = Buffer.from('SSE-S3-PLAINTEXT-MARKER');
-    for (const f of [...(await blobFiles(server)), join(server.dataDir, 'meta.db'), join(server.dataDir, 'meta.db-wal')]) {
+    for (const f of [...(await blobFiles(env.server)), join(env.server.dataDir, 'meta.db'), join(env.server.dataDir, 'meta.db-wal')]) {
       const bytes = await readFile(f).catch(() => Buffer.alloc(0));
       assert.equal(bytes.indexOf(needle), -1, `plaintext found in ${f}`);
     }
@@ -72,16 +64,16 @@ describe('SSE-S3 (x-amz-server-side-encryption: AES256)', () => {
 
   it('multipart: every answer says AES256, the object reads back, ETag is the multipart MD5 form', async () => {
     const parts = [pseudoRandomBytes(5 * MiB, 61), pseudoRandomBytes(123_457, 62)];
-    const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp', ServerSideEncryption: 'AES256' }));
+    const created = await env.s3.send(new CreateMultipartUploadCommand({ Bucket: env.bucket, Key: 'mp', ServerSideEncryption: 'AES256' }));
     assert.equal(created.ServerSideEncryption, 'AES256');
     const done = [];
     for (const [i, p] of parts.entries()) {
-      const r = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp', UploadId: created.UploadId, PartNumber: i + 1, Body: p }));
+      const r = await env.s3.send(new UploadPartCommand({ Bucket: env.bucket, Key: 'mp', UploadId: created.UploadId, PartNumber: i + 1, Body: p }));
       assert.equal(r.ServerSideEncryption, 'AES256', 'UploadPart answers the upload encryption');
       assert.equal(r.ETag, `"${md5Hex(p)}"`);
       done.push({ PartNumber: i + 1, ETag: r.ETag });
     }
-    const complete = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'mp', UploadId: created.UploadId, MultipartUpload: { Parts: done } }));
+    const complete = await env.s3.send(new CompleteMultipartUploadCommand({ Bucket: env.bucket, Key: 'mp', UploadId: created.UploadId, MultipartUpload: { Parts: done } }));
     assert.equal(complete.ServerSideEncryption, 'AES256');
     assert.match(complete.ETag ?? '', /^"[0-9a-f]{32}-2"$/);
     const { res, body } = await get('mp');
@@ -91,23 +83,23 @@ describe('SSE-S3 (x-amz-server-side-encryption: AES256)', () => {
 
   it('copies: SSE-S3 → SSE-C in place keeps the blob; SSE-C → SSE-S3 and SSE-S3 → plain rewrite with MD5 ETags', async () => {
     const body = marker(2 * MiB);
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'conv', Body: body, ServerSideEncryption: 'AES256' }));
-    const files = await blobFiles(server);
+    await env.s3.send(new PutObjectCommand({ Bucket: env.bucket, Key: 'conv', Body: body, ServerSideEncryption: 'AES256' }));
+    const files = await blobFiles(env.server);
     const before = await Promise.all(files.map(fileState));
-    const toC = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'conv', CopySource: `${bucket}/conv`, ...sdkSse(A) }));
+    const toC = await env.s3.send(new CopyObjectCommand({ Bucket: env.bucket, Key: 'conv', CopySource: `${env.bucket}/conv`, ...sdkSse(A) }));
     assert.equal(toC.SSECustomerKeyMD5, A.md5);
     assert.equal(toC.ServerSideEncryption, undefined);
     assert.deepEqual(await Promise.all(files.map(fileState)), before, 'the data key was re-sealed, no blob rewritten');
     assertS3Error(await raw({ method: 'GET', path: objPath('conv') }), { status: 400, code: 'InvalidRequest' }, 'now SSE-C');
-    const back = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'conv', CopySource: `${bucket}/conv`, ...sdkCopySourceSse(A), ServerSideEncryption: 'AES256' }));
+    const back = await env.s3.send(new CopyObjectCommand({ Bucket: env.bucket, Key: 'conv', CopySource: `${env.bucket}/conv`, ...sdkCopySourceSse(A), ServerSideEncryption: 'AES256' }));
     assert.equal(back.ServerSideEncryption, 'AES256');
     assert.equal(back.CopyObjectResult?.ETag, `"${md5Hex(body)}"`, 'SSE-C → SSE-S3 gets the MD5 ETag (§2.7)');
-    const plain = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'conv-plain', CopySource: `${bucket}/conv` }));
+    const plain = await env.s3.send(new CopyObjectCommand({ Bucket: env.bucket, Key: 'conv-plain', CopySource: `${env.bucket}/conv` }));
     assert.equal(plain.ServerSideEncryption, undefined);
     const got = await get('conv-plain');
     assert.equal(got.res.ServerSideEncryption, undefined);
     assert.ok(got.body.equals(body));
-    const again = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'conv', CopySource: `${bucket}/conv`, ServerSideEncryption: 'AES256' }));
+    const again = await env.s3.send(new CopyObjectCommand({ Bucket: env.bucket, Key: 'conv', CopySource: `${env.bucket}/conv`, ServerSideEncryption: 'AES256' }));
     assert.equal(again.ServerSideEncryption, 'AES256', 'a copy onto itself with AES256 again is allowed (§8.2)');
   });
 

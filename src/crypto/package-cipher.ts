@@ -28,7 +28,7 @@ export class DataCorruptionError extends Error {
 }
 
 /** Packages in a segment of `plainSize` bytes: an empty segment still has one (empty) package. */
-export const packageCount = (plainSize: number): number => Math.max(1, Math.ceil(plainSize / PACKAGE_SIZE));
+const packageCount = (plainSize: number): number => Math.max(1, Math.ceil(plainSize / PACKAGE_SIZE));
 
 /** Stored bytes for `plainSize` plaintext bytes: n + 16 · ceil(n / 64 KiB), at least 16. */
 export const encryptedSize = (plainSize: number): number => plainSize + TAG_SIZE * packageCount(plainSize);

@@ -7,7 +7,8 @@
  * used (`root-key-ids`, no secret), so a server started with a missing or different root key
  * refuses to start instead of serving undecryptable objects or writing under a fresh key.
  *
- * Not wired into the server yet: SSE-S3 and the KMS are the next steps of issue 4.
+ * `serve` loads it before anything is served; SSE-S3 (sse-s3.ts) seals data keys under it, and
+ * the built-in KMS will seal its keys under it.
  */
 import { createHmac, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -64,7 +65,7 @@ export interface RootKeyOptions {
 }
 
 export const ROOT_KEY_FILE = 'root-key.json';
-export const ROOT_KEY_IDS_FILE = 'root-key-ids';
+const ROOT_KEY_IDS_FILE = 'root-key-ids';
 const FILE_FORMAT = 'strongbox-root-key/1';
 const FILE_AAD = bindingOf('strongbox/v1/root-key-file');
 // scrypt cost: about 100 ms and 32 MiB here, once per start.
@@ -196,7 +197,7 @@ export async function rotateRootKey(opts: RootKeyOptions): Promise<RootKeyring> 
  * Checks the keyring against the data directory: every root key version the data has used
  * must be present. Records the keyring's versions the first time (and after a rotation).
  */
-export async function checkRootKeyAgainstData(dataDir: string, ring: RootKeyring): Promise<void> {
+async function checkRootKeyAgainstData(dataDir: string, ring: RootKeyring): Promise<void> {
   const used = await usedKeyIds(dataDir);
   const have = new Set(ring.versions.map((v) => v.id));
   const missing = used.filter((id) => !have.has(id));

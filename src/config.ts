@@ -28,6 +28,8 @@ export interface Config {
   readonly keysDir: string;
   /** Seal a newly generated root key file with STRONGBOX_ROOT_KEY_PASSPHRASE. */
   readonly sealRootKey: boolean;
+  /** The account in ARNs (KMS keys, policy principals): one account per server, as there is no IAM yet. */
+  readonly accountId: string;
 }
 
 export interface ServeOptions {
@@ -43,6 +45,7 @@ export interface ServeOptions {
   trustProxy?: string[];
   keysDir?: string;
   sealRootKey?: boolean;
+  accountId?: string;
 }
 
 export class ConfigError extends Error {
@@ -100,6 +103,8 @@ export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
   }
   const proxies = parseTrustedProxies(opts.trustProxy ?? (env.STRONGBOX_TRUST_PROXY ? [env.STRONGBOX_TRUST_PROXY] : []));
   const domain = opts.domain?.toLowerCase().replace(/\.$/, '');
+  const accountId = opts.accountId ?? env.STRONGBOX_ACCOUNT_ID ?? '000000000000';
+  if (!/^\d{12}$/.test(accountId)) throw new ConfigError('--account-id', `expected 12 digits, got "${accountId}"`);
   const dataDir = resolve(opts.data ?? env.STRONGBOX_DATA ?? './data');
   return Object.freeze({
     dataDir,
@@ -118,5 +123,6 @@ export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
     trustedProxyCidrs: proxies.cidrs,
     keysDir: resolve(opts.keysDir ?? env.STRONGBOX_KEYS_DIR ?? resolve(dataDir, 'keys')),
     sealRootKey: opts.sealRootKey === true,
+    accountId,
   });
 }

@@ -7,6 +7,7 @@ import { startServer } from '../server/server.js';
 import { ensureRootUser, rootCredentialsPath } from '../server/credentials.js';
 import { ROOT_KEY_FILE, loadRootKeyring } from '../crypto/root-key.js';
 import { join } from 'node:path';
+import { openKms } from '../kms/index.js';
 
 export function registerServe(program: Command): void {
   program
@@ -23,6 +24,7 @@ export function registerServe(program: Command): void {
     .option('--trust-proxy <cidr...>', 'reverse proxies (addresses or CIDRs) whose X-Forwarded-Proto: https counts as a secure connection')
     .option('--allow-insecure-sse-c', 'FOR TESTS ONLY: accept SSE-C keys over plain HTTP, where anyone on the path can read them')
     .option('--keys-dir <dir>', 'where the root key file lives (default <data>/keys); keep a backup of it apart from the data')
+    .option('--account-id <id>', 'the 12-digit account id in ARNs of KMS keys and policies (default 000000000000, or STRONGBOX_ACCOUNT_ID)')
     .option('--seal-root-key', 'seal a newly generated root key file with the passphrase in STRONGBOX_ROOT_KEY_PASSPHRASE')
     .addHelpText(
       'after',
@@ -61,7 +63,8 @@ async function serve(opts: ServeOptions): Promise<void> {
         hostnames: config.domain === undefined ? [] : [config.domain, `*.${config.domain}`],
       })
     : undefined;
-  const running = await startServer(config, stores, rootKey.keyring, log, tls);
+  const kms = openKms({ meta: stores.meta, rootKey: rootKey.keyring, region: config.region, accountId: config.accountId, now: () => new Date() });
+  const running = await startServer(config, stores, { rootKey: rootKey.keyring, kms }, log, tls);
   const endpoint = running.url.replace('://127.0.0.1:', '://localhost:').replace('://[::1]:', '://localhost:');
   const lines = [
     '',

@@ -13,7 +13,8 @@
 import type { Readable, Transform } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { BlobStore } from '../store/blob/types.js';
-import type { EncryptionRecord, ObjectRecord, PartRecord, UploadRecord } from '../store/meta/types.js';
+import type { BucketRecord, EncryptionRecord, ObjectRecord, PartRecord, UploadRecord } from '../store/meta/types.js';
+import type { KeyManagementService } from '../kms/types.js';
 import {
   invalidArgument,
   kmsKeyWithoutKms,
@@ -44,6 +45,10 @@ export interface SseRequest {
   readonly key: string;
   /** The server's root key (SSE-S3). */
   readonly rootKey: RootKeyring;
+  /** The KMS (SSE-KMS, DSSE-KMS). */
+  readonly kms: KeyManagementService;
+  /** The bucket written to (its default encryption and blocked encryption types apply). */
+  readonly bucket: BucketRecord;
 }
 
 export type SegmentParams = Readonly<Record<string, unknown>>;
@@ -113,7 +118,7 @@ function refuse(customer: CustomerKey | undefined, err: Error): Error {
 }
 
 /** Encryption for a new object, upload or copy destination, from its request headers (§2.3, §4). */
-export function encryptionForWrite(req: SseRequest): WriteEncryption {
+export async function encryptionForWrite(req: SseRequest): Promise<WriteEncryption> {
   const customer = customerKeyOf(req, 'object', false);
   if (customer !== undefined) return new CustomerKeyed(newDataKey(), customer, req.bucketName, req.key);
   const sse = one(req.headers[SSE_HEADER]);
@@ -135,7 +140,7 @@ export function encryptionForWrite(req: SseRequest): WriteEncryption {
  * The encryption of a part (UploadPart, UploadPartCopy's destination, Complete): the upload's,
  * with the same customer key on every request (§2.6).
  */
-export function encryptionForPart(req: SseRequest, upload: UploadRecord): WriteEncryption {
+export async function encryptionForPart(req: SseRequest, upload: UploadRecord): Promise<WriteEncryption> {
   const customer = customerKeyOf(req, 'object', false);
   if (upload.encryption.mode !== 'sse-c') {
     if (customer !== undefined) throw refuse(customer, partEncryptionMissing());
@@ -204,7 +209,7 @@ export interface ReadableObject {
  * Opens an object for reading with the request's keys (`copySource`: the copy-source triple),
  * with Amazon's errors for a missing, wrong or inapplicable key (§2.4).
  */
-export function openObject(req: SseRequest, rec: ObjectRecord, kind: TripleKind): ReadableObject {
+export async function openObject(req: SseRequest, rec: ObjectRecord, kind: TripleKind): Promise<ReadableObject> {
   const customer = customerKeyOf(req, kind, true);
   // x-amz-server-side-encryption belongs to writes; on a read Amazon refuses it (§2.4), as it
   // refuses a customer key for an object that is not SSE-C.

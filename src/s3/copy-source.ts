@@ -19,7 +19,7 @@ export interface CopySource {
  * `?versionId=`), checks that the caller may read it, that it exists, that the
  * x-amz-copy-source-if-* conditions hold and that its encryption can be opened.
  */
-export function resolveCopySource(ctx: ObjectContext): CopySource {
+export async function resolveCopySource(ctx: ObjectContext): Promise<CopySource> {
   const raw = header(ctx.headers, 'x-amz-copy-source') ?? '';
   const q = raw.indexOf('?');
   const path = q === -1 ? raw : raw.slice(0, q);
@@ -43,5 +43,5 @@ export function resolveCopySource(ctx: ObjectContext): CopySource {
   const record = ctx.stores.meta.getObject(bucket, key);
   if (record === undefined) throw noSuchKey(key);
   evaluateCopySourceConditions(ctx.headers, record);
-  return { bucket, key, object: openObject(ctx, record, 'copySource'), stored: record };
+  return { bucket, key, object: await openObject(ctx, record, 'copySource'), stored: record };
 }

@@ -42,10 +42,10 @@ function keptEtag(enc: WriteEncryption, src: ObjectRecord): string {
 export async function copyObject(ctx: ObjectContext): Promise<S3Response> {
   const { headers } = ctx;
   const directive = metadataDirective(headers);
-  const source = resolveCopySource(ctx);
+  const source = await resolveCopySource(ctx);
   let enc: WriteEncryption | undefined;
   try {
-    enc = encryptionForWrite(ctx);
+    enc = await encryptionForWrite(ctx);
     return await copyWith(ctx, source, enc, directive);
   } finally {
     source.object.dispose();

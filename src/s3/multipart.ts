@@ -52,7 +52,7 @@ export async function createMultipartUpload(ctx: ObjectContext): Promise<S3Respo
   const storageClass = storageClassFrom(headers);
   checkObjectAclHeaders(headers);
   const checksum = uploadChecksumFrom(headers);
-  return disposing(encryptionForWrite(ctx), (enc) => createUpload(ctx, enc, checksum, { contentHeaders, userMetadata, storageClass }));
+  return disposing(await encryptionForWrite(ctx), (enc) => createUpload(ctx, enc, checksum, { contentHeaders, userMetadata, storageClass }));
 }
 
 async function createUpload(
@@ -154,7 +154,7 @@ export async function uploadPart(ctx: ObjectContext): Promise<S3Response> {
   const partNumber = partNumberParam(ctx.query);
   const upload = requireUpload(ctx);
   const length = checkBodyLength(ctx);
-  return disposing(encryptionForPart(ctx, upload), (enc) => uploadPartWith(ctx, upload, partNumber, enc, length));
+  return disposing(await encryptionForPart(ctx, upload), (enc) => uploadPartWith(ctx, upload, partNumber, enc, length));
 }
 
 async function uploadPartWith(
@@ -221,10 +221,10 @@ export function parseCopyRange(value: string | undefined, size: number): { start
 export async function uploadPartCopy(ctx: ObjectContext): Promise<S3Response> {
   const partNumber = partNumberParam(ctx.query);
   const upload = requireUpload(ctx);
-  const enc = encryptionForPart(ctx, upload);
+  const enc = await encryptionForPart(ctx, upload);
   let source: CopySource | undefined;
   try {
-    source = resolveCopySource(ctx);
+    source = await resolveCopySource(ctx);
     return await uploadPartCopyWith(ctx, upload, partNumber, enc, source);
   } finally {
     enc.dispose();
@@ -291,7 +291,7 @@ export async function listParts(ctx: ObjectContext): Promise<S3Response> {
   let fetched = max.effective === 0 ? [] : ctx.stores.meta.listParts(upload.uploadId, marker, max.effective + 1);
   // Part checksums of an SSE-C upload are sealed: shown only to a caller with the key.
   if (isCustomerKeyed(upload.encryption) && hasCustomerKey(ctx)) {
-    const enc = encryptionForPart(ctx, upload);
+    const enc = await encryptionForPart(ctx, upload);
     try {
       fetched = fetched.map((p) => enc.openPart(p));
     } finally {

@@ -35,11 +35,11 @@ interface ReadPlan {
  * Finds and opens the object of a GET or HEAD with the request's keys. A `partNumber` beyond
  * its parts is InvalidPart before any key is looked at (as RGW).
  */
-function openForRead(ctx: ObjectContext): { obj: ReadableObject; partNumber: number | undefined } {
+async function openForRead(ctx: ObjectContext): Promise<{ obj: ReadableObject; partNumber: number | undefined }> {
   const rec = findObject(ctx);
   const partNumber = intParam(ctx.query, 'partNumber', 1, 10000, 'Part number must be an integer between 1 and 10000, inclusive');
   if (partNumber !== undefined && partNumber > (rec.partsCount ?? 1)) throw invalidPart({ PartNumber: partNumber });
-  return { obj: openObject(ctx, rec, 'object'), partNumber };
+  return { obj: await openObject(ctx, rec, 'object'), partNumber };
 }
 
 /** Decides what a GET or HEAD answers: conditions, range or part. */
@@ -105,7 +105,7 @@ function partHeaders(rec: ObjectRecord, n: number, checksums: boolean): Response
 
 /** GetObject: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html */
 export async function getObject(ctx: ObjectContext): Promise<S3Response> {
-  const { obj, partNumber } = openForRead(ctx);
+  const { obj, partNumber } = await openForRead(ctx);
   let reading = false;
   try {
     const response = await readObject(ctx, obj, partNumber);
@@ -134,7 +134,7 @@ async function readObject(ctx: ObjectContext, obj: ReadableObject, partNumber: n
 
 /** HeadObject: the same answer as GetObject without a body. */
 export async function headObject(ctx: ObjectContext): Promise<S3Response> {
-  const { obj, partNumber } = openForRead(ctx);
+  const { obj, partNumber } = await openForRead(ctx);
   try {
     const plan = planRead(ctx, obj, partNumber);
     return { status: plan.status, headers: plan.headers };

@@ -25,7 +25,7 @@ export async function putObject(ctx: ObjectContext): Promise<S3Response> {
   const userMetadata = userMetadataFrom(headers);
   const storageClass = storageClassFrom(headers);
   checkObjectAclHeaders(headers);
-  return disposing(encryptionForWrite(ctx), (enc) => storeObject(ctx, enc, length, { contentHeaders, userMetadata, storageClass }));
+  return disposing(await encryptionForWrite(ctx), (enc) => storeObject(ctx, enc, length, { contentHeaders, userMetadata, storageClass }));
 }
 
 async function storeObject(

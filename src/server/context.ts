@@ -6,6 +6,7 @@ import type { Payload } from '../auth/types.js';
 import type { MetaStore, UserRecord, BucketRecord } from '../store/meta/types.js';
 import type { BlobStore } from '../store/blob/types.js';
 import type { RootKeyring } from '../crypto/root-key.js';
+import type { KeyManagementService } from '../kms/types.js';
 
 export interface Stores {
   readonly meta: MetaStore;
@@ -20,6 +21,8 @@ export interface RequestContext {
   readonly stores: Stores;
   /** The server's root key (SSE-S3); handlers pass it on to the encryption layer only. */
   readonly rootKey: RootKeyring;
+  /** The KMS behind SSE-KMS and DSSE-KMS; handlers pass it on to the encryption layer only. */
+  readonly kms: KeyManagementService;
   readonly op: string;
   readonly method: string;
   readonly bucketName: string | undefined;

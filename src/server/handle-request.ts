@@ -11,6 +11,7 @@ import { HANDLERS } from '../s3/index.js';
 import type { RequestContext, S3Response, Stores } from './context.js';
 import type { UserRecord } from '../store/meta/types.js';
 import type { RootKeyring } from '../crypto/root-key.js';
+import type { KeyManagementService } from '../kms/types.js';
 import type { S3Error} from './s3-error.js';
 import { accessDenied, keyTooLong, methodNotAllowed, noSuchBucket, notImplemented } from './s3-error.js';
 import { renderError, toS3Error } from './error-response.js';
@@ -22,6 +23,7 @@ export interface ServerDeps {
   readonly config: Config;
   readonly stores: Stores;
   readonly rootKey: RootKeyring;
+  readonly kms: KeyManagementService;
   readonly log: Logger;
   readonly now: () => Date;
   /** False until start-up (scrub, credentials) is done; health answers 503 until then. */
@@ -98,6 +100,7 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
       config: deps.config,
       stores: deps.stores,
       rootKey: deps.rootKey,
+      kms: deps.kms,
       op,
       method,
       bucketName,

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Stores } from './context.js';
 import type { RootKeyring } from '../crypto/root-key.js';
+import type { KeyManagementService } from '../kms/types.js';
 import { handleRequest, type ServerDeps } from './handle-request.js';
 
 export interface TlsFiles {
@@ -23,15 +24,21 @@ export interface RunningServer {
  * Starts the S3 listener. HTTP/1.1 only; TCP_NODELAY on (Nagle costs small GETs 40 ms);
  * keep-alive longer than typical client pools so connections are reused.
  */
+/** The keys the server encrypts with: the root key (SSE-S3) and the KMS (SSE-KMS, DSSE-KMS). */
+export interface ServerKeys {
+  readonly rootKey: RootKeyring;
+  readonly kms: KeyManagementService;
+}
+
 export async function startServer(
   config: Config,
   stores: Stores,
-  rootKey: RootKeyring,
+  keys: ServerKeys,
   log: Logger,
   tls: TlsFiles | undefined,
   now: () => Date = () => new Date(),
 ): Promise<RunningServer> {
-  const deps: ServerDeps = { config, stores, rootKey, log, now, ready: false };
+  const deps: ServerDeps = { config, stores, rootKey: keys.rootKey, kms: keys.kms, log, now, ready: false };
   const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handleRequest(deps, req, res).catch((err: unknown) => {
       log.error({ err }, 'unhandled error in request pipeline');

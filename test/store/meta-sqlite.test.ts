@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteMetaStore, type SqliteMetaStore } from '../../src/store/meta/sqlite.js';
 import { listRange, prefixUpperBound } from '../../src/store/meta/sqlite-records.js';
+import { SCHEMA_VERSION } from '../../src/store/meta/sqlite-schema.js';
 import { MetaStoreError, type ObjectRecord, type UserRecord } from '../../src/store/meta/types.js';
 import { T0, objectRecord, partRecord, tempDir, uploadRecord } from './helpers.js';
 
@@ -31,6 +32,28 @@ test('prefixUpperBound and listRange work on bytes', () => {
   assert.deepEqual(r?.upper, Buffer.from('b'));
 });
 
+test('a version-1 database is migrated in place: buckets keep their records and gain settings', async (t) => {
+  const dir = await tempDir(t);
+  const raw = new Database(join(dir, 'meta.db'));
+  raw.exec(`
+    CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);
+    CREATE TABLE users (name TEXT PRIMARY KEY, access_key_id TEXT NOT NULL UNIQUE, secret_access_key TEXT NOT NULL, is_root INTEGER NOT NULL, created_at INTEGER NOT NULL);
+    CREATE TABLE buckets (name TEXT PRIMARY KEY, owner TEXT NOT NULL, created_at INTEGER NOT NULL, region TEXT NOT NULL);
+    INSERT INTO buckets VALUES ('old', 'alice', ${T0.getTime()}, 'us-east-1');
+    CREATE TABLE objects (id INTEGER PRIMARY KEY, bucket TEXT NOT NULL REFERENCES buckets(name), key BLOB NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, last_modified INTEGER NOT NULL, storage_class TEXT NOT NULL, owner TEXT NOT NULL, checksum_algorithm TEXT, checksum_type TEXT, meta TEXT NOT NULL);
+    CREATE TABLE object_segments (object_id INTEGER NOT NULL, seq INTEGER NOT NULL, blob_id TEXT, blob_size INTEGER, data BLOB, meta TEXT NOT NULL, PRIMARY KEY (object_id, seq));
+    CREATE TABLE uploads (upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, initiated INTEGER NOT NULL, owner TEXT NOT NULL, meta TEXT NOT NULL);
+    CREATE TABLE parts (upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, last_modified INTEGER NOT NULL, blob_id TEXT, blob_size INTEGER, data BLOB, meta TEXT NOT NULL, PRIMARY KEY (upload_id, part_number));
+  `);
+  raw.close();
+  const meta = openSqliteMetaStore(dir, { writer: 'inline' });
+  t.after(() => meta.closeAsync());
+  assert.deepEqual(meta.getBucket('old'), { name: 'old', owner: 'alice', createdAt: T0, region: 'us-east-1' });
+  assert.equal(await meta.updateBucket('old', { policy: '{}' }), true);
+  assert.equal(meta.getBucket('old')?.policy, '{}');
+  assert.deepEqual(meta.listKmsKeys(), []);
+});
+
 for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
   describe(`SqliteMetaStore (writer: ${writer})`, () => {
     async function open(t: TestContext): Promise<{ meta: SqliteMetaStore; dir: string }> {
@@ -40,6 +63,38 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       await meta.createBucket({ name: 'b', owner: 'alice', createdAt: T0, region: 'us-east-1' });
       return { meta, dir };
     }
+
+    test('bucket settings: encryption and policy are changed, kept and removed independently', async (t) => {
+      const { meta } = await open(t);
+      const encryption = { sseAlgorithm: 'aws:kms' as const, kmsMasterKeyId: 'alias/k', bucketKeyEnabled: true, blockedEncryptionTypes: ['SSE-C'], explicit: true };
+      assert.equal(await meta.updateBucket('b', { encryption }), true);
+      assert.equal(await meta.updateBucket('b', { policy: '{"Version":"2012-10-17"}' }), true);
+      assert.deepEqual(meta.getBucket('b')?.encryption, encryption);
+      assert.equal(meta.getBucket('b')?.policy, '{"Version":"2012-10-17"}');
+      await meta.updateBucket('b', { encryption: null });
+      assert.equal(meta.getBucket('b')?.encryption, undefined);
+      assert.equal(meta.getBucket('b')?.policy, '{"Version":"2012-10-17"}');
+      assert.equal(await meta.updateBucket('nope', { policy: null }), false);
+      await meta.createBucket({ name: 'c', owner: 'alice', createdAt: T0, region: 'r', encryption });
+      assert.deepEqual(meta.listBuckets().find((b) => b.name === 'c')?.encryption, encryption);
+    });
+
+    test('KMS keys and aliases: round trip, duplicate alias rejected, alias must name a key', async (t) => {
+      const { meta } = await open(t);
+      const key = { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', createdAt: T0, meta: { state: 'Enabled', versions: [{ sealed: 'x' }] } };
+      meta.putKmsKey(key);
+      assert.deepEqual(meta.getKmsKey(key.keyId), key);
+      meta.putKmsKey({ ...key, meta: { state: 'Disabled' } });
+      assert.deepEqual(meta.listKmsKeys().map((k) => k.meta.state), ['Disabled']);
+      meta.createKmsAlias({ name: 'alias/a', keyId: key.keyId, createdAt: T0 });
+      assert.throws(() => meta.createKmsAlias({ name: 'alias/a', keyId: key.keyId, createdAt: T0 }), isCode('STRONGBOX_ALIAS_EXISTS'));
+      assert.throws(() => meta.createKmsAlias({ name: 'alias/b', keyId: 'missing', createdAt: T0 }), isCode('STRONGBOX_META_IO'));
+      assert.deepEqual(meta.getKmsAlias('alias/a'), { name: 'alias/a', keyId: key.keyId, createdAt: T0 });
+      assert.equal(meta.updateKmsAlias('alias/zz', key.keyId), false);
+      assert.equal(meta.deleteKmsAlias('alias/a'), true);
+      assert.equal(meta.deleteKmsAlias('alias/a'), false);
+      assert.deepEqual(meta.listKmsAliases(), []);
+    });
 
     test('users: round trip, duplicates rejected, file mode 0600', async (t) => {
       const { meta, dir } = await open(t);
@@ -67,7 +122,7 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       // and the raw file agrees that the schema is versioned
       const raw = new Database(join(dir, 'meta.db'), { readonly: true });
       t.after(() => raw.close());
-      assert.deepEqual(raw.prepare('SELECT version FROM schema_version').get(), { version: 1 });
+      assert.deepEqual(raw.prepare('SELECT version FROM schema_version').get(), { version: SCHEMA_VERSION });
       assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
     });
 

@@ -3,6 +3,9 @@ import type { BlobSegment } from '../blob/types.js';
 import type { ChecksumAlgorithm, ChecksumType, StoredChecksum } from '../../checksum/types.js';
 import type {
   BucketRecord,
+  BucketEncryptionConfig,
+  KmsAliasRecord,
+  KmsKeyRecord,
   EncryptionRecord,
   ListObjectsQuery,
   ListUploadsQuery,
@@ -69,7 +72,43 @@ export interface BucketRow {
   owner: string;
   created_at: number;
   region: string;
+  /** JSON of BucketMeta. */
+  meta: string;
 }
+
+/** Bucket settings kept as JSON: never queried, only read with the bucket. */
+interface BucketMeta {
+  encryption?: BucketEncryptionConfig;
+  policy?: string;
+}
+
+export function bucketMetaJson(b: Pick<BucketRecord, 'encryption' | 'policy'>): string {
+  const meta: BucketMeta = {};
+  if (b.encryption !== undefined) meta.encryption = b.encryption;
+  if (b.policy !== undefined) meta.policy = b.policy;
+  return JSON.stringify(meta);
+}
+
+export interface KmsKeyRow {
+  key_id: string;
+  created_at: number;
+  meta: string;
+}
+export interface KmsAliasRow {
+  name: string;
+  key_id: string;
+  created_at: number;
+}
+export const kmsKeyFromRow = (r: KmsKeyRow): KmsKeyRecord => ({
+  keyId: r.key_id,
+  createdAt: new Date(r.created_at),
+  meta: JSON.parse(r.meta) as Record<string, unknown>,
+});
+export const kmsAliasFromRow = (r: KmsAliasRow): KmsAliasRecord => ({
+  name: r.name,
+  keyId: r.key_id,
+  createdAt: new Date(r.created_at),
+});
 export interface ObjectRow {
   id: number;
   bucket: string;
@@ -162,12 +201,17 @@ export const userFromRow = (r: UserRow): UserRecord => ({
   createdAt: new Date(r.created_at),
 });
 
-export const bucketFromRow = (r: BucketRow): BucketRecord => ({
-  name: r.name,
-  owner: r.owner,
-  createdAt: new Date(r.created_at),
-  region: r.region,
-});
+export function bucketFromRow(r: BucketRow): BucketRecord {
+  const meta = JSON.parse(r.meta) as BucketMeta;
+  return {
+    name: r.name,
+    owner: r.owner,
+    createdAt: new Date(r.created_at),
+    region: r.region,
+    ...(meta.encryption === undefined ? {} : { encryption: meta.encryption }),
+    ...(meta.policy === undefined ? {} : { policy: meta.policy }),
+  };
+}
 
 export function objectMetaJson(o: ObjectRecord): string {
   const meta: ObjectMeta = {
@@ -335,6 +379,10 @@ export class Reader {
         'SELECT * FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?',
       ),
       part: p('SELECT * FROM parts WHERE upload_id = ? AND part_number = ?'),
+      kmsKey: p('SELECT * FROM kms_keys WHERE key_id = ?'),
+      kmsKeys: p('SELECT * FROM kms_keys ORDER BY created_at, key_id'),
+      kmsAlias: p('SELECT * FROM kms_aliases WHERE name = ?'),
+      kmsAliases: p('SELECT * FROM kms_aliases ORDER BY name'),
       blobIds: p(
         `SELECT blob_id FROM object_segments WHERE blob_id IS NOT NULL
          UNION ALL SELECT blob_id FROM parts WHERE blob_id IS NOT NULL`,
@@ -352,6 +400,20 @@ export class Reader {
   }
   listUsers(): UserRecord[] {
     return (this.s.users.all() as UserRow[]).map(userFromRow);
+  }
+  getKmsKey(keyId: string): KmsKeyRecord | undefined {
+    const r = this.s.kmsKey.get(keyId) as KmsKeyRow | undefined;
+    return r && kmsKeyFromRow(r);
+  }
+  listKmsKeys(): KmsKeyRecord[] {
+    return (this.s.kmsKeys.all() as KmsKeyRow[]).map(kmsKeyFromRow);
+  }
+  getKmsAlias(name: string): KmsAliasRecord | undefined {
+    const r = this.s.kmsAlias.get(name) as KmsAliasRow | undefined;
+    return r && kmsAliasFromRow(r);
+  }
+  listKmsAliases(): KmsAliasRecord[] {
+    return (this.s.kmsAliases.all() as KmsAliasRow[]).map(kmsAliasFromRow);
   }
   getBucket(name: string): BucketRecord | undefined {
     const r = this.s.bucket.get(name) as BucketRow | undefined;

@@ -78,6 +78,20 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX parts_blob ON parts(blob_id) WHERE blob_id IS NOT NULL;
   `,
+  // 2: bucket settings (default encryption, policy) and the built-in KMS's keys and aliases.
+  `
+  ALTER TABLE buckets ADD COLUMN meta TEXT NOT NULL DEFAULT '{}';
+  CREATE TABLE kms_keys (
+    key_id     TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    meta       TEXT NOT NULL
+  );
+  CREATE TABLE kms_aliases (
+    name       TEXT PRIMARY KEY,
+    key_id     TEXT NOT NULL REFERENCES kms_keys(key_id),
+    created_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import {
   Reader,
   blobColumns,
+  bucketMetaJson,
   keyBytes,
   objectMetaJson,
   partMetaJson,
@@ -9,12 +10,13 @@ import {
   uploadMetaJson,
 } from './sqlite-records.js';
 import { MetaStoreError } from './types.js';
-import type { BucketRecord, ObjectRecord, PartRecord, UploadRecord } from './types.js';
+import type { BucketChange, BucketRecord, ObjectRecord, PartRecord, UploadRecord } from './types.js';
 
 /** One queued write. Plain data, so it can cross to the writer thread. */
 export type WriteOp =
   | { readonly op: 'createBucket'; readonly bucket: BucketRecord }
   | { readonly op: 'deleteBucket'; readonly name: string }
+  | { readonly op: 'updateBucket'; readonly name: string; readonly change: BucketChange }
   | { readonly op: 'putObject'; readonly object: ObjectRecord; readonly expectBlobIds?: readonly string[] }
   | { readonly op: 'deleteObject'; readonly bucket: string; readonly key: string }
   | { readonly op: 'createUpload'; readonly upload: UploadRecord }
@@ -53,7 +55,8 @@ export class BatchWriter {
       rollback: p('ROLLBACK'),
     };
     this.s = {
-      insertBucket: p('INSERT INTO buckets (name, owner, created_at, region) VALUES (?, ?, ?, ?)'),
+      insertBucket: p('INSERT INTO buckets (name, owner, created_at, region, meta) VALUES (?, ?, ?, ?, ?)'),
+      updateBucketMeta: p('UPDATE buckets SET meta = ? WHERE name = ?'),
       deleteBucket: p('DELETE FROM buckets WHERE name = ?'),
       bucketExists: p('SELECT 1 FROM buckets WHERE name = ?').pluck(),
       bucketHasObjects: p('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1').pluck(),
@@ -117,6 +120,8 @@ export class BatchWriter {
         return this.createBucket(op.bucket);
       case 'deleteBucket':
         return this.deleteBucket(op.name);
+      case 'updateBucket':
+        return this.updateBucket(op.name, op.change);
       case 'putObject':
         return this.putObject(op.object, op.expectBlobIds);
       case 'deleteObject':
@@ -134,7 +139,7 @@ export class BatchWriter {
 
   private createBucket(b: BucketRecord): void {
     try {
-      this.s.insertBucket.run(b.name, b.owner, b.createdAt.getTime(), b.region);
+      this.s.insertBucket.run(b.name, b.owner, b.createdAt.getTime(), b.region, bucketMetaJson(b));
     } catch (err) {
       if (isConstraint(err, 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
         throw new MetaStoreError('STRONGBOX_BUCKET_EXISTS', `bucket ${b.name} exists`);
@@ -152,6 +157,16 @@ export class BatchWriter {
       throw new MetaStoreError('STRONGBOX_BUCKET_NOT_EMPTY', `bucket ${name} is not empty`);
     }
     this.s.deleteBucket.run(name);
+    return true;
+  }
+
+  private updateBucket(name: string, change: BucketChange): boolean {
+    const current = this.reader.getBucket(name);
+    if (current === undefined) return false;
+    const pick = <T>(next: T | null | undefined, old: T | undefined): T | undefined => (next === undefined ? old : (next ?? undefined));
+    const encryption = pick(change.encryption, current.encryption);
+    const policy = pick(change.policy, current.policy);
+    this.s.updateBucketMeta.run(bucketMetaJson({ ...(encryption && { encryption }), ...(policy !== undefined && { policy }) }), name);
     return true;
   }
 

@@ -7,7 +7,10 @@ import type { OpResult, WriteOp } from './sqlite-writer.js';
 import { InlineExecutor, ThreadExecutor, WalSyncExecutor, type BatchExecutor } from './sqlite-executors.js';
 import {
   MetaStoreError,
+  type BucketChange,
   type BucketRecord,
+  type KmsAliasRecord,
+  type KmsKeyRecord,
   type ListObjectsQuery,
   type ListUploadsQuery,
   type MetaStore,
@@ -39,6 +42,7 @@ const META_CODES: ReadonlySet<string> = new Set<MetaStoreErrorCode>([
   'STRONGBOX_BUCKET_EXISTS',
   'STRONGBOX_BUCKET_NOT_EMPTY',
   'STRONGBOX_USER_EXISTS',
+  'STRONGBOX_ALIAS_EXISTS',
   'STRONGBOX_UPLOAD_MISSING',
   'STRONGBOX_BUCKET_MISSING',
   'STRONGBOX_META_IO',
@@ -108,6 +112,10 @@ export class SqliteMetaStore implements MetaStore {
            secret_access_key = excluded.secret_access_key, is_root = excluded.is_root`,
       ),
       removeUser: db.prepare('DELETE FROM users WHERE name = ?'),
+      putKmsKey: db.prepare('INSERT OR REPLACE INTO kms_keys (key_id, created_at, meta) VALUES (?, ?, ?)'),
+      insertKmsAlias: db.prepare('INSERT INTO kms_aliases (name, key_id, created_at) VALUES (?, ?, ?)'),
+      updateKmsAlias: db.prepare('UPDATE kms_aliases SET key_id = ? WHERE name = ?'),
+      deleteKmsAlias: db.prepare('DELETE FROM kms_aliases WHERE name = ?'),
     };
   }
 
@@ -191,6 +199,54 @@ export class SqliteMetaStore implements MetaStore {
   }
   deleteBucket(name: string): Promise<boolean> {
     return this.enqueue<boolean>({ op: 'deleteBucket', name }).finally(() => this.bucketCache.delete(name));
+  }
+  updateBucket(name: string, change: BucketChange): Promise<boolean> {
+    return this.enqueue<boolean>({ op: 'updateBucket', name, change }).finally(() => this.bucketCache.delete(name));
+  }
+
+  // ---- built-in KMS (synchronous like users: rare, and durable before they return) ----
+
+  getKmsKey(keyId: string): KmsKeyRecord | undefined {
+    return this.reader.getKmsKey(keyId);
+  }
+  listKmsKeys(): KmsKeyRecord[] {
+    return this.reader.listKmsKeys();
+  }
+  putKmsKey(key: KmsKeyRecord): void {
+    this.writeNow(() => this.s.putKmsKey.run(key.keyId, key.createdAt.getTime(), JSON.stringify(key.meta)));
+  }
+  getKmsAlias(name: string): KmsAliasRecord | undefined {
+    return this.reader.getKmsAlias(name);
+  }
+  listKmsAliases(): KmsAliasRecord[] {
+    return this.reader.listKmsAliases();
+  }
+  createKmsAlias(alias: KmsAliasRecord): void {
+    try {
+      this.writeNow(() => this.s.insertKmsAlias.run(alias.name, alias.keyId, alias.createdAt.getTime()));
+    } catch (err) {
+      const code = ((err as MetaStoreError).cause as { code?: unknown } | undefined)?.code;
+      if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new MetaStoreError('STRONGBOX_ALIAS_EXISTS', `alias ${alias.name} exists`);
+      throw err;
+    }
+  }
+  updateKmsAlias(name: string, keyId: string): boolean {
+    return this.writeNow(() => this.s.updateKmsAlias.run(keyId, name).changes > 0);
+  }
+  deleteKmsAlias(name: string): boolean {
+    return this.writeNow(() => this.s.deleteKmsAlias.run(name).changes > 0);
+  }
+
+  /** A write on the main connection, made durable before it returns. */
+  private writeNow<T>(write: () => T): T {
+    let result: T;
+    try {
+      result = write();
+    } catch (err) {
+      throw new MetaStoreError('STRONGBOX_META_IO', 'metadata write failed', { cause: err });
+    }
+    this.executor.syncNow();
+    return result;
   }
 
   // ---- objects ----

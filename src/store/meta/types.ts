@@ -15,6 +15,44 @@ export interface BucketRecord {
   readonly owner: string;
   readonly createdAt: Date;
   readonly region: string;
+  /** The bucket's default encryption and blocked types; undefined: Amazon's default (SSE-S3, nothing blocked). */
+  readonly encryption?: BucketEncryptionConfig;
+  /** The bucket policy, as the JSON text the owner put (GetBucketPolicy returns it unchanged). */
+  readonly policy?: string;
+}
+
+/** PutBucketEncryption's one rule (../shared/spec/aws-sse.md §6), plus the SSE-C block (§3). */
+export interface BucketEncryptionConfig {
+  readonly sseAlgorithm: 'AES256' | 'aws:kms' | 'aws:kms:dsse';
+  /** As the owner gave it (key id, ARN or alias): GetBucketEncryption echoes it unchanged. */
+  readonly kmsMasterKeyId?: string;
+  readonly bucketKeyEnabled: boolean;
+  /** Encryption types refused for writes; today only 'SSE-C' exists. */
+  readonly blockedEncryptionTypes: readonly string[];
+  /** Set by PutBucketEncryption (false: the creation default), which matters for copies onto themselves (§8.2). */
+  readonly explicit: boolean;
+}
+
+/** Changes to a bucket's settings; null removes a setting. */
+export interface BucketChange {
+  readonly encryption?: BucketEncryptionConfig | null;
+  readonly policy?: string | null;
+}
+
+/** A key of the built-in KMS. The store keeps `meta` (state, sealed key material …) opaque. */
+export interface KmsKeyRecord {
+  /** The key id (a UUID). */
+  readonly keyId: string;
+  readonly createdAt: Date;
+  /** JSON-serialisable; owned by src/kms. Key material in it is sealed under the root key. */
+  readonly meta: Readonly<Record<string, unknown>>;
+}
+
+export interface KmsAliasRecord {
+  /** With its `alias/` prefix. */
+  readonly name: string;
+  readonly keyId: string;
+  readonly createdAt: Date;
 }
 
 /**
@@ -141,6 +179,21 @@ export interface MetaStore {
   createBucket(bucket: BucketRecord): Promise<void>;
   /** Throws STRONGBOX_BUCKET_NOT_EMPTY if it holds objects or uploads. Returns false if absent. */
   deleteBucket(name: string): Promise<boolean>;
+  /** Changes settings (encryption, policy); resolves false if the bucket does not exist. */
+  updateBucket(name: string, change: BucketChange): Promise<boolean>;
+
+  // built-in KMS (rare writes: synchronous and durable on return, like users)
+  getKmsKey(keyId: string): KmsKeyRecord | undefined;
+  listKmsKeys(): KmsKeyRecord[];
+  /** Insert or replace. */
+  putKmsKey(key: KmsKeyRecord): void;
+  getKmsAlias(name: string): KmsAliasRecord | undefined;
+  listKmsAliases(): KmsAliasRecord[];
+  /** Throws STRONGBOX_ALIAS_EXISTS if the name is taken. */
+  createKmsAlias(alias: KmsAliasRecord): void;
+  /** Points an existing alias at another key; false if the alias does not exist. */
+  updateKmsAlias(name: string, keyId: string): boolean;
+  deleteKmsAlias(name: string): boolean;
 
   // objects
   getObject(bucket: string, key: string): ObjectRecord | undefined;
@@ -183,6 +236,7 @@ export type MetaStoreErrorCode =
   | 'STRONGBOX_BUCKET_EXISTS'
   | 'STRONGBOX_BUCKET_NOT_EMPTY'
   | 'STRONGBOX_USER_EXISTS'
+  | 'STRONGBOX_ALIAS_EXISTS'
   | 'STRONGBOX_UPLOAD_MISSING'
   /** putObject/createUpload/completeUpload into a bucket that does not exist (lost a race with deleteBucket). */
   | 'STRONGBOX_BUCKET_MISSING'

@@ -16,8 +16,6 @@ import type { BlobStore } from '../store/blob/types.js';
 import type { BucketRecord, EncryptionRecord, ObjectRecord, PartRecord, UploadRecord } from '../store/meta/types.js';
 import type { KeyManagementService } from '../kms/types.js';
 import {
-  invalidArgument,
-  kmsKeyWithoutKms,
   customerKeyMissing,
   encryptionNotApplicable,
   notImplemented,
@@ -31,7 +29,8 @@ import type { DataKeyed } from './data-keyed.js';
 import { RootKeyed, SSE_S3_HEADERS } from './sse-s3.js';
 import type { RootKeyring } from './root-key.js';
 import { readEncrypted, readPlain } from './read-segments.js';
-import { SSE_HEADER, customerKeyFrom, hasTriple, one, type CustomerKey, type TripleKind } from './sse-c.js';
+import { chooseWriteEncryption } from './write-choice.js';
+import { SSE_HEADER, customerKeyFrom, hasTriple, type CustomerKey, type TripleKind } from './sse-c.js';
 
 export { DataCorruptionError } from './package-cipher.js';
 
@@ -105,9 +104,6 @@ const NONE: WriteEncryption = Object.freeze({
 });
 
 
-const KMS_KEY_ID_HEADER = `${SSE_HEADER}-aws-kms-key-id`;
-const KMS_CONTEXT_HEADER = `${SSE_HEADER}-context`;
-
 const customerKeyOf = (req: SseRequest, kind: TripleKind, forRead: boolean): CustomerKey | undefined =>
   customerKeyFrom(req.headers, kind, { secure: req.secure || req.config.allowInsecureSseC, forRead });
 
@@ -117,23 +113,20 @@ function refuse(customer: CustomerKey | undefined, err: Error): Error {
   return err;
 }
 
-/** Encryption for a new object, upload or copy destination, from its request headers (§2.3, §4). */
+/** Encryption for a new object, upload or copy destination (§2.3, §4, §5, §6). */
 export async function encryptionForWrite(req: SseRequest): Promise<WriteEncryption> {
-  const customer = customerKeyOf(req, 'object', false);
-  if (customer !== undefined) return new CustomerKeyed(newDataKey(), customer, req.bucketName, req.key);
-  const sse = one(req.headers[SSE_HEADER]);
-  const kmsKeyId = one(req.headers[KMS_KEY_ID_HEADER]);
-  if (sse === 'aws:kms' || sse === 'aws:kms:dsse') {
-    // Never store plaintext where the client asked for encryption this build cannot give.
-    throw notImplemented('Server-side encryption with KMS managed keys is not implemented yet.');
+  const choice = chooseWriteEncryption(req);
+  switch (choice.kind) {
+    case 'sse-c':
+      return new CustomerKeyed(newDataKey(), choice.customer, req.bucketName, req.key);
+    case 'sse-s3':
+      return new RootKeyed(newDataKey(), req.rootKey, req.bucketName, req.key);
+    case 'kms':
+      // Never store plaintext where the client asked for encryption this build cannot give.
+      throw notImplemented('Server-side encryption with KMS managed keys is not implemented yet.');
+    case 'none':
+      return NONE;
   }
-  if (kmsKeyId !== undefined) throw kmsKeyWithoutKms();
-  if (sse === undefined) {
-    if (req.headers[KMS_CONTEXT_HEADER] !== undefined) throw notImplemented('Server-side encryption with KMS managed keys is not implemented yet.');
-    return NONE;
-  }
-  if (sse !== 'AES256') throw invalidArgument('The encryption method specified is not supported', SSE_HEADER, sse);
-  return new RootKeyed(newDataKey(), req.rootKey, req.bucketName, req.key);
 }
 
 /**

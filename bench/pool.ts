@@ -24,21 +24,30 @@ export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
 
 /**
  * Run fn(0), fn(1), … with at most `concurrency` in flight: at least `ops` calls, and more
- * until `minSeconds` have passed. Returns per-op latencies in ms (one per call made).
+ * until `minSeconds` have passed. Returns per-op latencies in ms (one per call made). The
+ * first failure stops new calls and is thrown once the calls in flight have settled, so that a
+ * failed case leaves no requests behind to disturb the next one.
  */
 export async function runPool(concurrency: number, ops: number, fn: (i: number) => Promise<unknown>, minSeconds = 0): Promise<number[]> {
   const lat: number[] = [];
   const start = performance.now();
   let next = 0;
+  let failure: { err: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    for (;;) {
+    while (failure === undefined) {
       if (next >= ops && performance.now() - start >= minSeconds * 1000) return;
       const i = next++;
       const t = performance.now();
-      await withRetry(() => fn(i));
+      try {
+        await withRetry(() => fn(i));
+      } catch (err) {
+        failure ??= { err };
+        return;
+      }
       lat.push(performance.now() - t);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(ops, 1)) }, worker));
+  if (failure !== undefined) throw failure.err;
   return lat;
 }

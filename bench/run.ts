@@ -10,26 +10,36 @@
  * Strongbox. Stdout gets one JSON line per case and server, then one ratio line per case with
  * the issue's target; a markdown table goes to bench/results.md (overwritten) and to stderr.
  *
- * SSE-C cases (bench/ssec.ts) run on Strongbox only, round by round together with the cases
- * they are compared with (bench/cases.ts), and are judged against Strongbox's own cases of the
- * same run: 64 MiB PUT/GET throughput against the plain 64 MiB cases, and median latencies
- * (concurrency 1) of key rotation and 1-byte range GETs against each other and against a plain
- * 4 KiB PUT at concurrency 1. They get a second table (bench/report.ts). Over http Strongbox is
- * started with --allow-insecure-sse-c when SSE-C cases are selected (and the build knows it).
+ * Encrypted cases (bench/sse.ts; modes in bench/sse-modes.ts: SSE-C, SSE-S3, SSE-KMS,
+ * DSSE-KMS) run on Strongbox only, round by round together with the cases they are compared
+ * with (bench/cases.ts), and are judged against Strongbox's own cases of the same run: 64 MiB
+ * PUT/GET throughput of every mode against the plain 64 MiB cases, SSE-KMS 4 KiB PUT ops/s
+ * against the plain 4 KiB PUT, and median latencies (concurrency 1) of SSE-C key rotation and
+ * 1-byte range GETs against each other and against a plain 4 KiB PUT at concurrency 1. They get
+ * a second table (bench/report.ts).
  *
- *   node dist/bench/run.js [--quick] [--only put-64MiB,get-4KiB] [--proto http|https]
+ * Strongbox is started with --default-encryption none, so that its plain cases (the yardstick
+ * of the encrypted ones) store plaintext; every plain warm-up checks that no answer says
+ * otherwise. Over http it also gets --allow-insecure-sse-c when SSE-C or KMS cases are selected
+ * (Amazon refuses both without TLS; the bench runs on loopback). Either flag is passed only if
+ * the build knows it.
+ *
+ *   node dist/bench/run.js [--quick] [--only put-64MiB,ssekms] [--proto http|https]
  *                          [--servers strongbox,floor,ceiling] [--rounds N] [--tmp DIR]
  *
- *   --quick     smaller counts (smoke run, ~1 min)
- *   --only      cases by name: put-64MiB get-64MiB put-4KiB get-4KiB head-4KiB list
- *               ssec-put-64MiB ssec-get-64MiB ssec-rotate-1MiB ssec-rotate-1GiB
- *               ssec-range-1B-4KiB ssec-range-1B-1GiB
+ *   --quick     smaller counts (smoke run)
+ *   --only      cases whose name is or starts with one of these (`sse` selects every SSE-C,
+ *               SSE-S3 and SSE-KMS case, `ssekms` the SSE-KMS ones): put-64MiB get-64MiB
+ *               put-4KiB get-4KiB head-4KiB list
+ *               {ssec,sses3,ssekms,dssekms}-put-64MiB {ssec,sses3,ssekms,dssekms}-get-64MiB
+ *               ssekms-put-4KiB ssec-rotate-1MiB ssec-rotate-1GiB ssec-range-1B-4KiB ssec-range-1B-1GiB
  *               (whatever a GET/HEAD/LIST/rotate/range case reads is written first, unmeasured;
  *               a comparison whose other case is not selected shows no ratio)
  *   --rounds N  measure each case N times per server, interleaved; report the median round
- *               (the default 1 round took about 4–5 minutes for both protocols before the SSE-C
- *               cases, which add one 1 GiB upload per protocol and about as much 64 MiB traffic on
- *               Strongbox; with --only on the 64 MiB, 4 KiB PUT and SSE-C cases, 3 rounds take ~7 min)
+ *               (the default 1 round took about 4–5 minutes for both protocols before the SSE
+ *               cases; SSE-C added one 1 GiB upload per protocol and about as much 64 MiB traffic
+ *               on Strongbox as the plain cases, and each of SSE-S3, SSE-KMS and DSSE-KMS adds as
+ *               much again; with --only on the 64 MiB, 4 KiB PUT and SSE-C cases, 3 rounds took ~7 min)
  *
  * A benchmark, not a test: it never fails on a missed target (exit status 0 unless it crashed).
  */
@@ -41,9 +51,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchClient } from './client.js';
 import { retryCount, runPool } from './pool.js';
-import { ssecBigGroup, ssecOperation, ssecRatioLine, ssecSeed, ssecWarmUp, type Payload } from './ssec.js';
-import { comparisonGroups, cases, isSsec, metricOf } from './cases.js';
-import { markdown, ratioLine } from './report.js';
+import { sseBigGroup, sseOperation, sseSeed, sseWarmUp, type Payload } from './sse.js';
+import { expectPlain } from './sse-modes.js';
+import { comparisonGroups, cases, isSse, metricOf } from './cases.js';
+import { markdown, ratioLine, sseRatioLine } from './report.js';
 import { round, type CaseDef, type Proto, type Result, type Row, type ServerName } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -63,6 +74,7 @@ const SECRET_KEY = `bench-${randomBytes(12).toString('hex')}`;
 
 interface Args {
   quick: boolean;
+  /** Names or name prefixes of the cases to run. */
   only: Set<string> | undefined;
   protos: Proto[];
   servers: ServerName[];
@@ -150,7 +162,7 @@ interface Running {
   /** Set when the process died or a case failed in a way that leaves it unusable. */
   dead: string | undefined;
   clients: Map<number, BenchClient>;
-  /** Key groups already written: `big-c1`, `big-c8`, `small`, `ssec-big-c1`, … */
+  /** Key groups already written: `big-c1`, `big-c8`, `small`, `ssec-big-c1`, `ssekms-big-c8`, … */
   seeded: Map<string, number>;
   /** Which customer key each SSE-C rotate/range object is under. */
   ssecKey: Map<string, 0 | 1>;
@@ -279,11 +291,12 @@ function operation(
       return async (i) => (await c.head(BUCKET, prefixKey(i % smallCount), SMALL), 0);
     case 'list':
       return (_i) => c.list(BUCKET, 'small/', 1000);
-    case 'ssec-put-big':
-    case 'ssec-get-big':
+    case 'sse-put-big':
+    case 'sse-get-big':
+    case 'sse-put-small':
     case 'ssec-rotate':
     case 'ssec-range':
-      return ssecOperation(def, c, s, BUCKET, payload);
+      return sseOperation(def, c, s, BUCKET, payload);
   }
 }
 
@@ -298,21 +311,27 @@ async function ensureSeeded(s: Running, def: CaseDef, c: BenchClient, smallTarge
     if ((s.seeded.get('small') ?? 0) >= smallTarget) return;
     await runPool(def.concurrency, smallTarget, (i) => c.put(BUCKET, smallKey(i), smallBuf, SMALL));
     s.seeded.set('small', smallTarget);
-  } else if (isSsec(def)) {
-    await ssecSeed(def, c, s, BUCKET, payload);
+  } else if (isSse(def)) {
+    await sseSeed(def, c, s, BUCKET, payload);
   }
 }
 
-/** A few unmeasured operations of the same kind, on the same sockets, just before measuring. */
+/**
+ * A few unmeasured operations of the same kind, on the same sockets, just before measuring.
+ * Plain writes and reads must come back unencrypted (see `expectPlain`).
+ */
 async function warmUp(def: CaseDef, c: BenchClient, s: Running): Promise<void> {
   const conc = def.concurrency;
   // Open every socket of the pool (TLS handshakes included) with small PUTs.
-  await runPool(conc, conc * 4, (i) => c.put(BUCKET, `warm/s${String(i).padStart(4, '0')}`, smallBuf, SMALL));
+  await runPool(conc, conc * 4, async (i) => {
+    const key = `warm/s${String(i).padStart(4, '0')}`;
+    expectPlain(await c.put(BUCKET, key, smallBuf, SMALL), `${s.name}: PUT ${key}`);
+  });
   switch (def.kind) {
     case 'put-big':
     case 'get-big':
-      await c.put(BUCKET, 'warm/big', bigBuf, BIG);
-      await c.get(BUCKET, 'warm/big', BIG);
+      expectPlain(await c.put(BUCKET, 'warm/big', bigBuf, BIG), `${s.name}: PUT warm/big`);
+      expectPlain(await c.getResponse(BUCKET, 'warm/big', BIG), `${s.name}: GET warm/big`);
       break;
     case 'put-small':
     case 'get-small':
@@ -324,11 +343,12 @@ async function warmUp(def: CaseDef, c: BenchClient, s: Running): Promise<void> {
     case 'list':
       await runPool(conc, conc * 2, operation(def, c, s, 0));
       break;
-    case 'ssec-put-big':
-    case 'ssec-get-big':
+    case 'sse-put-big':
+    case 'sse-get-big':
+    case 'sse-put-small':
     case 'ssec-rotate':
     case 'ssec-range':
-      await ssecWarmUp(def, c, s, BUCKET, payload);
+      await sseWarmUp(def, c, s, BUCKET, payload);
       break;
   }
 }
@@ -358,7 +378,7 @@ async function measure(s: Running, def: CaseDef, ca: Buffer | undefined, smallTa
   const serverCpuSec = processCpuSeconds(s.pid) - cpu0;
   if (def.kind === 'put-big') s.seeded.set(`big-c${def.concurrency}`, def.ops);
   if (def.kind === 'put-small') s.seeded.set('small', Math.max(s.seeded.get('small') ?? 0, def.ops));
-  if (def.kind === 'ssec-put-big') s.seeded.set(ssecBigGroup(def.concurrency), def.ops);
+  if (def.kind === 'sse-put-big') s.seeded.set(sseBigGroup(def), def.ops);
   lat.sort((a, b) => a - b);
   return {
     case: def.name,
@@ -383,23 +403,34 @@ async function measure(s: Running, def: CaseDef, ca: Buffer | undefined, smallTa
 // ---------------------------------------------------------------------------------------------
 // Servers per protocol
 
-const INSECURE_SSE_C_FLAG = '--allow-insecure-sse-c';
+const INSECURE_SSE_FLAG = '--allow-insecure-sse-c';
+const DEFAULT_ENCRYPTION_FLAG = '--default-encryption';
 
-/** Whether this Strongbox build has the flag allowing SSE-C over plain HTTP. */
-function knowsInsecureSseCFlag(): boolean {
+/** How this Strongbox build is started: which of the bench's flags it knows. */
+interface StrongboxFlags {
+  /** Pass --allow-insecure-sse-c over http (SSE-C or KMS cases selected, and the build knows it). */
+  allowInsecureSse: boolean;
+  /** Pass --default-encryption none (the build knows it; older ones never encrypted by default). */
+  defaultEncryptionNone: boolean;
+}
+
+/** The text of `strongbox serve --help` (empty if it cannot be run). */
+function serveHelp(): string {
   try {
-    return execFileSync(process.execPath, [STRONGBOX_MAIN, 'serve', '--help'], { encoding: 'utf8' }).includes(INSECURE_SSE_C_FLAG);
+    return execFileSync(process.execPath, [STRONGBOX_MAIN, 'serve', '--help'], { encoding: 'utf8' });
   } catch {
-    return false;
+    return '';
   }
 }
 
-async function startStrongbox(proto: Proto, base: string, allowInsecureSseC: boolean): Promise<Running> {
+async function startStrongbox(proto: Proto, base: string, flags: StrongboxFlags): Promise<Running> {
   const dir = makeTemp('strongbox-bench-', base);
   const args = [STRONGBOX_MAIN, 'serve', '--data', dir, '--listen', '127.0.0.1:0', '--log-level', 'warn'];
   if (proto === 'http') args.push('--http');
-  // SSE-C over plain HTTP is refused (400) unless allowed; the bench runs on loopback.
-  if (proto === 'http' && allowInsecureSseC) args.push(INSECURE_SSE_C_FLAG);
+  // Plain cases must stay plaintext: they are what the encrypted ones are compared with.
+  if (flags.defaultEncryptionNone) args.push(DEFAULT_ENCRYPTION_FLAG, 'none');
+  // SSE-C and KMS over plain HTTP are refused (400) unless allowed; the bench runs on loopback.
+  if (proto === 'http' && flags.allowInsecureSse) args.push(INSECURE_SSE_FLAG);
   return startChild('strongbox', proto, dir, args, {
     ...process.env,
     STRONGBOX_ROOT_ACCESS_KEY: ACCESS_KEY,
@@ -420,10 +451,10 @@ async function startReference(name: 'ceiling' | 'floor', proto: Proto, base: str
 const emit = (o: object): void => void process.stdout.write(JSON.stringify(o) + '\n');
 const note = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
 
-/** The servers a case runs on: SSE-C cases on Strongbox alone. */
-const serversOf = (def: CaseDef, args: Args): ServerName[] => (isSsec(def) ? args.servers.filter((x) => x === 'strongbox') : args.servers);
+/** The servers a case runs on: encrypted cases on Strongbox alone. */
+const serversOf = (def: CaseDef, args: Args): ServerName[] => (isSse(def) ? args.servers.filter((x) => x === 'strongbox') : args.servers);
 
-async function runProtocol(proto: Proto, args: Args, defs: CaseDef[], rows: Row[], allowInsecureSseC: boolean): Promise<void> {
+async function runProtocol(proto: Proto, args: Args, defs: CaseDef[], rows: Row[], flags: StrongboxFlags): Promise<void> {
   const servers: Running[] = [];
   let ca: Buffer | undefined;
   let tls: { cert: string; key: string } | undefined;
@@ -432,7 +463,7 @@ async function runProtocol(proto: Proto, args: Args, defs: CaseDef[], rows: Row[
     // Strongbox first: over https its generated certificate is reused by the references.
     if (args.servers.includes('strongbox') || proto === 'https') {
       try {
-        const sb = await startStrongbox(proto, args.tmp, allowInsecureSseC);
+        const sb = await startStrongbox(proto, args.tmp, flags);
         if (proto === 'https') {
           const t = { cert: join(sb.dir, 'tls/server.pem'), key: join(sb.dir, 'tls/server-key.pem'), ca: join(sb.dir, 'tls/ca.pem') };
           if (existsSync(t.cert) && existsSync(t.key) && existsSync(t.ca)) {
@@ -510,7 +541,7 @@ async function runProtocol(proto: Proto, args: Args, defs: CaseDef[], rows: Row[
           const out = row.results[name];
           if (out !== undefined) emit(out);
         }
-        emit(isSsec(def) ? ssecRatioLine(row, rows, metricOf(def)) : ratioLine(row));
+        emit(isSse(def) ? sseRatioLine(row, rows) : ratioLine(row));
       }
     }
   } finally {
@@ -536,9 +567,11 @@ async function main(): Promise<void> {
   }
   const all = cases(args.quick);
   const names = [...new Set(all.map((d) => d.name))];
-  const defs = all.filter((d) => args.only === undefined || args.only.has(d.name));
+  const only = [...(args.only ?? [])];
+  const selected = (name: string): boolean => args.only === undefined || only.some((o) => name.startsWith(o));
+  const defs = all.filter((d) => selected(d.name));
   if (defs.length === 0) throw new Error(`--only matched no case (cases: ${names.join(', ')})`);
-  for (const name of args.only ?? []) if (!names.includes(name)) note(`--only: no case named ${name} (cases: ${names.join(', ')})`);
+  for (const o of only) if (!names.some((n) => n.startsWith(o))) note(`--only: no case name starts with ${o} (cases: ${names.join(', ')})`);
   for (const d of defs) {
     for (const cmp of d.compare ?? []) {
       if (!defs.some((x) => x.name === cmp.vs.name && x.concurrency === cmp.vs.concurrency)) {
@@ -546,16 +579,21 @@ async function main(): Promise<void> {
       }
     }
   }
-  const wantsSsec = defs.some(isSsec) && args.servers.includes('strongbox');
-  const allowInsecureSseC = wantsSsec && args.protos.includes('http') && knowsInsecureSseCFlag();
-  if (wantsSsec && args.protos.includes('http') && !allowInsecureSseC) {
-    note(`this Strongbox build has no ${INSECURE_SSE_C_FLAG}: SSE-C cases over http will be refused`);
+  const help = args.servers.includes('strongbox') ? serveHelp() : '';
+  // SSE-S3 is served over plain HTTP as on Amazon; SSE-C and KMS are not unless allowed.
+  const wantsInsecure = args.protos.includes('http') && defs.some((d) => d.sse !== undefined && d.sse !== 'sse-s3');
+  const flags: StrongboxFlags = {
+    allowInsecureSse: wantsInsecure && help.includes(INSECURE_SSE_FLAG),
+    defaultEncryptionNone: help.includes(DEFAULT_ENCRYPTION_FLAG),
+  };
+  if (wantsInsecure && args.servers.includes('strongbox') && !flags.allowInsecureSse) {
+    note(`this Strongbox build has no ${INSECURE_SSE_FLAG}: SSE-C and KMS cases over http will be refused`);
   }
   const started = new Date();
   const t0 = performance.now();
   note(`node ${process.version}, ${cpus().length} CPUs, CLK_TCK ${clkTck}, ${args.quick ? 'quick' : 'full'} run: ${defs.map((d) => `${d.name}/c${d.concurrency}`).join(' ')}`);
   const rows: Row[] = [];
-  for (const proto of args.protos) await runProtocol(proto, args, defs, rows, allowInsecureSseC);
+  for (const proto of args.protos) await runProtocol(proto, args, defs, rows, flags);
   const seconds = (performance.now() - t0) / 1000;
   const md = markdown(rows, args, started, seconds);
   writeFileSync(RESULTS_MD, md);

@@ -1,6 +1,8 @@
 /**
- * Types shared by the `npm run bench` runner (bench/run.ts) and its SSE-C cases (bench/ssec.ts).
+ * Types shared by the `npm run bench` runner (bench/run.ts) and its encrypted cases (bench/sse.ts).
  */
+import type { SseMode } from './sse-modes.js';
+
 export type ServerName = 'ceiling' | 'floor' | 'strongbox';
 export type Proto = 'http' | 'https';
 export type Kind =
@@ -10,8 +12,11 @@ export type Kind =
   | 'get-small'
   | 'head-small'
   | 'list'
-  | 'ssec-put-big'
-  | 'ssec-get-big'
+  // Encrypted (the mode is the case's `sse`):
+  | 'sse-put-big'
+  | 'sse-get-big'
+  | 'sse-put-small'
+  // SSE-C only:
   | 'ssec-rotate'
   | 'ssec-range';
 
@@ -19,14 +24,14 @@ export type Kind =
 export type Metric = 'MiBps' | 'opsps' | 'p50ms';
 
 /**
- * A target against another Strongbox case of the same run and protocol (the references have
- * no SSE-C): `ratio` is this case's metric over that case's, at least `ratio` for throughput
- * and at most `ratio` for latency.
+ * A comparison with another Strongbox case of the same run and protocol (the references have
+ * no SSE): this case's metric over that case's. With a `ratio`, the target is at least `ratio`
+ * for throughput and at most `ratio` for latency; without one the ratio is only reported.
  */
 export interface Comparison {
   vs: { name: string; concurrency: number };
-  metric: 'MiBps' | 'p50ms';
-  ratio: number;
+  metric: Metric;
+  ratio?: number;
 }
 
 export interface CaseDef {
@@ -38,8 +43,8 @@ export interface CaseDef {
   minSeconds?: number;
   /** Issue target: Strongbox ≥ ratio × floor on metric. */
   target?: { ratio: number; metric: 'MiBps' | 'opsps' };
-  /** Run on Strongbox only (SSE-C); reported in the SSE-C table. */
-  strongboxOnly?: boolean;
+  /** Encrypted under this mode: run on Strongbox only and reported in the SSE table. */
+  sse?: SseMode;
   /** Object size of a rotate or range case. */
   size?: number;
   /** Judged on median latency (p50ms) rather than throughput. */

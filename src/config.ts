@@ -30,7 +30,18 @@ export interface Config {
   readonly sealRootKey: boolean;
   /** The account in ARNs (KMS keys, policy principals): one account per server, as there is no IAM yet. */
   readonly accountId: string;
+  /**
+   * What a write without SSE headers gets in a bucket without an explicit (PutBucketEncryption)
+   * configuration: SSE-S3 as on Amazon since 2023, or `none` (stored as sent).
+   */
+  readonly defaultEncryption: DefaultEncryption;
+  /** New buckets block SSE-C writes (Amazon's default since April 2026, ../shared/spec/aws-sse.md §3). */
+  readonly blockSseCOnNewBuckets: boolean;
+  /** `--kms-alias NAME`: customer keys of the built-in KMS ensured at start behind `alias/NAME`. */
+  readonly kmsAliases: readonly string[];
 }
+
+export type DefaultEncryption = 'none' | 'AES256';
 
 export interface ServeOptions {
   data?: string;
@@ -46,6 +57,9 @@ export interface ServeOptions {
   keysDir?: string;
   sealRootKey?: boolean;
   accountId?: string;
+  defaultEncryption?: string;
+  blockSseCOnNewBuckets?: boolean;
+  kmsAlias?: string[];
 }
 
 export class ConfigError extends Error {
@@ -106,6 +120,17 @@ export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
   const accountId = opts.accountId ?? env.STRONGBOX_ACCOUNT_ID ?? '000000000000';
   if (!/^\d{12}$/.test(accountId)) throw new ConfigError('--account-id', `expected 12 digits, got "${accountId}"`);
   const dataDir = resolve(opts.data ?? env.STRONGBOX_DATA ?? './data');
+  const defaultEncryption = opts.defaultEncryption ?? 'AES256';
+  if (defaultEncryption !== 'none' && defaultEncryption !== 'AES256') {
+    throw new ConfigError('--default-encryption', `expected none or AES256, got "${defaultEncryption}"`);
+  }
+  const kmsAliases = (opts.kmsAlias ?? []).map((a) => a.replace(/^alias\//, ''));
+  for (const a of kmsAliases) {
+    // AWS alias rules (alias/ + [a-zA-Z0-9/_-], at most 256 in all); alias/aws/ is AWS's.
+    if (!/^[a-zA-Z0-9/_-]{1,250}$/.test(a) || a.startsWith('aws/')) {
+      throw new ConfigError('--kms-alias', `expected a name of letters, digits, "/", "_" and "-" not starting with "aws/", got "${a}"`);
+    }
+  }
   return Object.freeze({
     dataDir,
     host,
@@ -124,5 +149,8 @@ export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
     keysDir: resolve(opts.keysDir ?? env.STRONGBOX_KEYS_DIR ?? resolve(dataDir, 'keys')),
     sealRootKey: opts.sealRootKey === true,
     accountId,
+    defaultEncryption,
+    blockSseCOnNewBuckets: opts.blockSseCOnNewBuckets === true,
+    kmsAliases: Object.freeze([...new Set(kmsAliases)]),
   });
 }

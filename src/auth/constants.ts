@@ -13,7 +13,7 @@ export const TRAILER_ALGORITHM = 'AWS4-HMAC-SHA256-TRAILER';
 export const KEY_TYPE = 'aws4_request';
 /** Prefix of the secret in the first HMAC of the signing-key chain. */
 export const KEY_PREFIX = 'AWS4';
-/** Services whose credential scope we accept (`kms` will join when the KMS endpoint exists). */
+/** Services whose credential scope S3 requests may name; KMS requests pass `['kms']` (src/kms/api/authenticate.ts). */
 export const DEFAULT_SERVICES: readonly string[] = ['s3'];
 
 // ---- query parameters (presigned URLs) -------------------------------------------------

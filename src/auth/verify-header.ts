@@ -73,6 +73,8 @@ export interface HeaderAuthOptions {
   readonly now: () => Date;
   readonly services: readonly string[];
   readonly keys: SigningKeyCache;
+  /** The body's hex SHA-256 when the client sends no x-amz-content-sha256 (KMS). */
+  readonly payloadSha256?: string | undefined;
 }
 
 export interface VerifiedSignature extends SigningContext {
@@ -128,7 +130,7 @@ export function verifyHeaderAuth(input: HeaderAuthInput, opts: HeaderAuthOptions
   const secret = opts.lookup(cred.accessKeyId);
   if (secret === undefined) throw invalidAccessKeyId(cred.accessKeyId);
 
-  const contentSha256 = headerString(input.headers, H_CONTENT_SHA256);
+  const contentSha256 = headerString(input.headers, H_CONTENT_SHA256) ?? opts.payloadSha256;
   if (contentSha256 === undefined) {
     throw invalidRequest(`Missing required header for this request: ${H_CONTENT_SHA256}`);
   }

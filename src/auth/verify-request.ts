@@ -55,6 +55,11 @@ export interface AuthOptions {
   services?: readonly string[];
   /** Signing-key cache; default one shared per process. */
   keyCache?: SigningKeyCache;
+  /**
+   * Hex SHA-256 of the body, computed by the caller, for services whose clients send no
+   * x-amz-content-sha256 (KMS: the body is small and read before authentication).
+   */
+  payloadSha256?: string | undefined;
 }
 
 const SIGV2_UNSUPPORTED = 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.';
@@ -75,6 +80,7 @@ export function verifyRequest(input: AuthInput, body: Readable, opts: AuthOption
     now: opts.now,
     services: opts.services ?? DEFAULT_SERVICES,
     keys: opts.keyCache ?? sharedKeyCache,
+    payloadSha256: opts.payloadSha256,
   };
   const rawHeaders = input.rawHeaders;
 

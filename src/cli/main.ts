@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerServe } from './serve.js';
 import { registerUser } from './user.js';
+import { registerRootKey } from './root-key.js';
 import { ConfigError } from '../config.js';
 
 const program = new Command();
@@ -12,6 +13,7 @@ program
   .exitOverride();
 registerServe(program);
 registerUser(program);
+registerRootKey(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,7 +7,8 @@ import { startServer } from '../server/server.js';
 import { ensureRootUser, rootCredentialsPath } from '../server/credentials.js';
 import { ROOT_KEY_FILE, loadRootKeyring } from '../crypto/root-key.js';
 import { join } from 'node:path';
-import { openKms } from '../kms/index.js';
+import { ensureKmsAlias, openKms } from '../kms/index.js';
+import { resealUnderCurrentRootKey } from '../maintenance/root-key-reseal.js';
 
 export function registerServe(program: Command): void {
   program
@@ -26,6 +27,9 @@ export function registerServe(program: Command): void {
     .option('--keys-dir <dir>', 'where the root key file lives (default <data>/keys); keep a backup of it apart from the data')
     .option('--account-id <id>', 'the 12-digit account id in ARNs of KMS keys and policies (default 000000000000, or STRONGBOX_ACCOUNT_ID)')
     .option('--seal-root-key', 'seal a newly generated root key file with the passphrase in STRONGBOX_ROOT_KEY_PASSPHRASE')
+    .option('--default-encryption <mode>', 'what writes without SSE headers get in buckets without PutBucketEncryption: AES256 (SSE-S3, as Amazon) or none (stored unencrypted)', 'AES256')
+    .option('--kms-alias <name...>', 'make sure a built-in KMS key exists behind alias/<name> (created at start if missing; repeatable)')
+    .option('--block-sse-c-on-new-buckets', "new buckets refuse SSE-C writes (Amazon's default since April 2026); PutBucketEncryption can lift it")
     .addHelpText(
       'after',
       '\nEnvironment:\n' +
@@ -64,7 +68,10 @@ async function serve(opts: ServeOptions): Promise<void> {
       })
     : undefined;
   const kms = openKms({ meta: stores.meta, rootKey: rootKey.keyring, region: config.region, accountId: config.accountId, now: () => new Date() });
+  const kmsAliases = config.kmsAliases.map((name) => ({ name, ...ensureKmsAlias(kms, name) }));
   const running = await startServer(config, stores, { rootKey: rootKey.keyring, kms }, log, tls);
+  // Data keys under an older root key version move to the newest one while the server serves.
+  void resealUnderCurrentRootKey({ meta: stores.meta, rootKey: rootKey.keyring, log, resealOthers: () => kms.resealMaterials() }).catch((err: unknown) => log.error({ err }, 'root key re-seal failed; it runs again at the next start'));
   const endpoint = running.url.replace('://127.0.0.1:', '://localhost:').replace('://[::1]:', '://localhost:');
   const lines = [
     '',
@@ -95,6 +102,12 @@ async function serve(opts: ServeOptions): Promise<void> {
   if (config.trustedProxyCidrs.length > 0) {
     lines.push(`Trusting X-Forwarded-Proto from: ${config.trustedProxyCidrs.join(', ')}`, '');
   }
+  if (config.defaultEncryption === 'none') {
+    lines.push('Objects written without SSE headers are stored unencrypted, unless their bucket has a default encryption (--default-encryption none).', '');
+  }
+  for (const a of kmsAliases) lines.push(`KMS key alias/${a.name}${a.created ? ' (created)' : ''}: ${a.keyArn}`);
+  if (kmsAliases.length > 0) lines.push('');
+  if (config.blockSseCOnNewBuckets) lines.push('New buckets block SSE-C writes (--block-sse-c-on-new-buckets).', '');
   process.stdout.write(lines.join('\n') + '\n');
   if (config.allowInsecureSseC) {
     const warning = 'WARNING: --allow-insecure-sse-c: SSE-C keys are accepted over plain HTTP and can be read by anyone on the network path. Use this for tests only.';

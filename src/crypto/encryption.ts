@@ -18,6 +18,7 @@ import type { KeyManagementService } from '../kms/types.js';
 import {
   customerKeyMissing,
   encryptionNotApplicable,
+  insecureSseKms,
   notImplemented,
   partEncryptionMismatch,
   partEncryptionMissing,
@@ -29,7 +30,8 @@ import type { DataKeyed } from './data-keyed.js';
 import { RootKeyed, SSE_S3_HEADERS } from './sse-s3.js';
 import type { RootKeyring } from './root-key.js';
 import { readEncrypted, readPlain } from './read-segments.js';
-import { chooseWriteEncryption } from './write-choice.js';
+import { KmsKeyed, isKmsMode, kmsResponseHeaders } from './sse-kms.js';
+import { chooseWriteEncryption, refuseBlockedSseC } from './write-choice.js';
 import { SSE_HEADER, customerKeyFrom, hasTriple, type CustomerKey, type TripleKind } from './sse-c.js';
 
 export { DataCorruptionError } from './package-cipher.js';
@@ -39,7 +41,8 @@ export interface SseRequest {
   readonly headers: IncomingHttpHeaders;
   /** Reached over TLS (directly or through a trusted proxy). */
   readonly secure: boolean;
-  readonly config: { readonly allowInsecureSseC: boolean };
+  /** `defaultEncryption` undefined: AES256 (SSE-S3 for writes without headers, as Amazon). */
+  readonly config: { readonly allowInsecureSseC: boolean; readonly defaultEncryption?: 'none' | 'AES256' };
   readonly bucketName: string;
   readonly key: string;
   /** The server's root key (SSE-S3). */
@@ -122,8 +125,8 @@ export async function encryptionForWrite(req: SseRequest): Promise<WriteEncrypti
     case 'sse-s3':
       return new RootKeyed(newDataKey(), req.rootKey, req.bucketName, req.key);
     case 'kms':
-      // Never store plaintext where the client asked for encryption this build cannot give.
-      throw notImplemented('Server-side encryption with KMS managed keys is not implemented yet.');
+      requireSecureForKms(req);
+      return KmsKeyed.create(req.kms, choice, req.bucketName, req.key);
     case 'none':
       return NONE;
   }
@@ -131,21 +134,33 @@ export async function encryptionForWrite(req: SseRequest): Promise<WriteEncrypti
 
 /**
  * The encryption of a part (UploadPart, UploadPartCopy's destination, Complete): the upload's,
- * with the same customer key on every request (§2.6).
+ * with the same customer key on every request (§2.6). `writesPart` (UploadPart, UploadPartCopy):
+ * a bucket that blocks SSE-C refuses SSE-C headers (§3); Complete and ListParts pass false.
  */
-export async function encryptionForPart(req: SseRequest, upload: UploadRecord): Promise<WriteEncryption> {
+export async function encryptionForPart(req: SseRequest, upload: UploadRecord, writesPart = true): Promise<WriteEncryption> {
+  if (writesPart) refuseBlockedSseC(req);
   const customer = customerKeyOf(req, 'object', false);
   if (upload.encryption.mode !== 'sse-c') {
     if (customer !== undefined) throw refuse(customer, partEncryptionMissing());
-    return upload.encryption.mode === 'sse-s3' ? RootKeyed.open(upload.encryption, req.rootKey, upload.bucket, upload.key) : NONE;
+    if (upload.encryption.mode === 'sse-s3') return RootKeyed.open(upload.encryption, req.rootKey, upload.bucket, upload.key);
+    if (isKmsMode(upload.encryption.mode)) {
+      requireSecureForKms(req);
+      return KmsKeyed.open(req.kms, upload.encryption);
+    }
+    return NONE;
   }
   if (customer === undefined) throw partEncryptionMissing();
   return CustomerKeyed.open(upload.encryption, customer, upload.bucket, upload.key) ?? throwError(refuse(customer, partEncryptionMismatch()));
 }
 
-/** The SSE headers of a CompleteMultipartUpload answer: SSE-S3's, never SSE-C's (§2.5, §4). */
+/** The SSE headers of a CompleteMultipartUpload answer: SSE-S3's and KMS's, never SSE-C's (§2.5, §4, §5.2). */
 export const completeResponseHeaders = (record: EncryptionRecord): Record<string, string> =>
-  record.mode === 'sse-s3' ? { ...SSE_S3_HEADERS } : {};
+  record.mode === 'sse-s3' ? { ...SSE_S3_HEADERS } : isKmsMode(record.mode) ? kmsResponseHeaders(record) : {};
+
+/** Amazon serves KMS-encrypted objects only over TLS (§5.1); the insecure-SSE test switch lifts it. */
+function requireSecureForKms(req: SseRequest): void {
+  if (!req.secure && !req.config.allowInsecureSseC) throw insecureSseKms();
+}
 
 /** Runs `fn` with key material (an encryption, an opened object) that is wiped when it settles. */
 export async function disposing<K extends { dispose(): void }, T>(keys: K, fn: (keys: K) => Promise<T>): Promise<T> {
@@ -162,11 +177,14 @@ const throwError = (err: Error): never => {
 
 /**
  * Whether a copy onto itself changes its encryption attributes, which makes it legal without
- * other changes (§8.2): another mode, a destination SSE-C key, or any SSE header (even AES256
- * again on an SSE-S3 object).
+ * other changes (§8.2): another mode, a destination SSE-C key, any SSE header (even AES256
+ * again on an SSE-S3 object), or a bucket with an explicit default encryption configuration.
  */
 export const copyChangesEncryption = (req: SseRequest, enc: WriteEncryption, source: EncryptionRecord): boolean =>
-  enc.record.mode !== source.mode || hasTriple(req.headers, 'object') || req.headers[SSE_HEADER] !== undefined;
+  enc.record.mode !== source.mode ||
+  hasTriple(req.headers, 'object') ||
+  req.headers[SSE_HEADER] !== undefined ||
+  req.bucket.encryption?.explicit === true;
 
 /** Whether the request carries the SSE-C triple for the object it writes (Complete, ListParts). */
 export const hasCustomerKey = (req: SseRequest): boolean => hasTriple(req.headers, 'object');
@@ -176,6 +194,9 @@ export const hasCustomerKey = (req: SseRequest): boolean => hasTriple(req.header
  * such multipart uploads no automatic checksum (../shared/spec/aws-sse.md §9.5).
  */
 export const isCustomerKeyed = (record: EncryptionRecord): boolean => record.mode === 'sse-c';
+
+/** Whether metadata and checksums of objects or uploads with this record are stored sealed. */
+export const sealsMetadata = (record: EncryptionRecord): boolean => record.mode === 'sse-c' || isKmsMode(record.mode);
 
 /** An object opened for reading: its plaintext view and how to read its bytes. */
 export interface ReadableObject {
@@ -211,6 +232,10 @@ export async function openObject(req: SseRequest, rec: ObjectRecord, kind: Tripl
   if (mode !== 'sse-c' && customer !== undefined) throw refuse(customer, encryptionNotApplicable());
   if (mode === 'none') return plainObject(rec);
   if (mode === 'sse-s3') return dataKeyedObject(RootKeyed.open(rec.encryption, req.rootKey, rec.bucket, rec.key), rec);
+  if (isKmsMode(mode)) {
+    requireSecureForKms(req);
+    return dataKeyedObject(await KmsKeyed.open(req.kms, rec.encryption), rec);
+  }
   if (mode !== 'sse-c') throw notImplemented();
   if (customer === undefined) throw customerKeyMissing();
   const keyed = CustomerKeyed.open(rec.encryption, customer, rec.bucket, rec.key) ?? throwError(refuse(customer, wrongCustomerKey()));

@@ -4,7 +4,7 @@
  * nonce ‖ AES-256-GCM ciphertext ‖ tag, with associated data naming what they belong to, so a
  * sealed key or metadata block copied onto another object fails to open.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 
 const CIPHER = 'aes-256-gcm';
 const NONCE_SIZE = 12;
@@ -40,12 +40,19 @@ export function open(key: Buffer, sealed: Buffer, aad: Buffer): Buffer | undefin
   }
 }
 
+/** The most info OpenSSL's HKDF accepts. */
+const MAX_HKDF_INFO = 1024;
+
 /**
  * A key-encryption key: HKDF-SHA256 of a secret (the customer's key, later the root key) with
  * a random salt stored beside the sealed data key, and `info` binding the mode and the object.
  */
 export function deriveKek(secret: Buffer, salt: Buffer, info: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, salt, info, KEY_SIZE));
+  // OpenSSL's HKDF takes at most 1,024 bytes of info, which a bucket name plus an object key
+  // near S3's 1,024-byte limit exceeds: such info is replaced by its SHA-256. Objects with info
+  // that long could never be written before, so no stored key derives differently.
+  const bound = info.length <= MAX_HKDF_INFO ? info : createHash('sha256').update(info).digest();
+  return Buffer.from(hkdfSync('sha256', secret, salt, bound, KEY_SIZE));
 }
 
 /** Length-prefixed concatenation, so that no two different tuples give the same bytes. */

@@ -7,7 +7,7 @@ import type { BlobStore } from '../store/blob/types.js';
 import { BlobStoreError } from '../store/blob/types.js';
 import type { ObjectSegment } from '../store/meta/types.js';
 import type { DataKeyed } from './data-keyed.js';
-import { DataCorruptionError, STORED_PACKAGE_SIZE, decryptRange, decryptRangeSync, storedRange } from './package-cipher.js';
+import { DataCorruptionError, decryptRange, decryptRangeSync, storedPackageSize, storedRange } from './package-cipher.js';
 
 /** Packages per blob read (about 256 KiB, like plain reads). */
 const READ_PACKAGES = 4;
@@ -53,12 +53,13 @@ export async function readEncrypted(
   start: number,
   end: number,
 ): Promise<Readable | Buffer> {
+  const format = keyed.packageFormat;
   if (segments.every((s) => s.blob.kind === 'inline')) {
     try {
       const parts = [...overlapping(segments, start, end)].map(({ seg, from, to }) => {
         const key = keyed.segmentKey(seg.encryption);
         try {
-          return decryptRangeSync(key, seg.size, from, to, seg.blob.kind === 'inline' ? seg.blob.data : Buffer.alloc(0));
+          return decryptRangeSync(key, seg.size, from, to, seg.blob.kind === 'inline' ? seg.blob.data : Buffer.alloc(0), format);
         } finally {
           key.fill(0);
         }
@@ -73,11 +74,11 @@ export async function readEncrypted(
     for (const { seg, from, to } of overlapping(segments, start, end)) {
       const key = keyed.segmentKey(seg.encryption);
       try {
-        const r = storedRange(seg.size, from, to);
+        const r = storedRange(seg.size, from, to, format);
         // Whole packages per chunk: each is opened where it lies, without a copy.
-        const stored = blobs.read(seg.blob, r.start, r.end, READ_PACKAGES * STORED_PACKAGE_SIZE);
+        const stored = blobs.read(seg.blob, r.start, r.end, READ_PACKAGES * storedPackageSize(format));
         try {
-          yield* decryptRange(key, seg.size, from, to, stored);
+          yield* decryptRange(key, seg.size, from, to, stored, format);
         } catch (err) {
           // A blob shorter than its record is damage, not an I/O fault.
           if (err instanceof BlobStoreError && /shorter/.test(err.message)) throw new DataCorruptionError(err.message);

@@ -1,9 +1,14 @@
 /**
- * Opens the KMS the server uses. PLACEHOLDER until the built-in KMS lands: every call fails.
+ * Opens the KMS the server uses: the built-in one (src/kms/builtin/), whose keys live in the
+ * metadata store sealed under the root key, and which also serves the AWS KMS JSON API on the
+ * S3 endpoint (src/kms/api/).
  */
 import type { MetaStore } from '../store/meta/types.js';
 import type { RootKeyring } from '../crypto/root-key.js';
-import { KmsError, type KeyManagementService } from './types.js';
+import { BuiltinKms } from './builtin/kms.js';
+import { ALIAS_PREFIX } from './builtin/arn.js';
+
+export { BuiltinKms } from './builtin/kms.js';
 
 export interface KmsOptions {
   readonly meta: MetaStore;
@@ -13,9 +18,23 @@ export interface KmsOptions {
   readonly now: () => Date;
 }
 
-export function openKms(_opts: KmsOptions): KeyManagementService {
-  const fail = (): never => {
-    throw new KmsError('KMSInternalException', 'The KMS is not available.', 500);
-  };
-  return { generateDataKey: async () => fail(), decrypt: async () => fail(), keyArn: async () => fail() };
+/** The built-in KMS; keys whose deletion date has passed are deleted before it answers. */
+export function openKms(opts: KmsOptions): BuiltinKms {
+  const kms = new BuiltinKms(opts);
+  kms.keys.sweep();
+  return kms;
+}
+
+/**
+ * Makes sure a customer key exists behind `alias/<name>` (`serve --kms-alias`): creates the
+ * key and the alias if the alias is missing, and leaves an existing alias alone. Returns the
+ * key ARN and whether it was created.
+ */
+export function ensureKmsAlias(kms: BuiltinKms, name: string): { keyArn: string; created: boolean } {
+  const alias = `${ALIAS_PREFIX}${name}`;
+  const existing = kms.keys.aliases().find((a) => a.name === alias);
+  if (existing !== undefined) return { keyArn: kms.arn(existing.keyId), created: false };
+  const key = kms.createKey(`Created by strongbox serve --kms-alias ${name}`);
+  kms.keys.linkAlias(alias, key.keyId);
+  return { keyArn: kms.arn(key.keyId), created: true };
 }

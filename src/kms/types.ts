@@ -28,7 +28,25 @@ export interface KeyManagementService {
   decrypt(ciphertext: Buffer, context: EncryptionContext): Promise<{ readonly keyArn: string; readonly plaintext: Buffer }>;
   /** The full ARN `keyRef` names, for responses and policies; throws KmsError NotFoundException. */
   keyArn(keyRef: string | undefined): Promise<string>;
+  /**
+   * The AWS KMS JSON API this KMS serves on the S3 endpoint (`X-Amz-Target: TrentService.*`,
+   * src/kms/api/): present for the built-in KMS, absent for external backends, whose keys are
+   * managed at their own endpoint.
+   */
+  readonly api?: KmsApi;
 }
+
+/** A JSON object as AWS KMS sends and receives it (blobs as base64 strings). */
+export type JsonObject = { [name: string]: unknown };
+
+/** Who calls the KMS API (a verified Strongbox user), for AccessDenied messages. */
+export interface KmsCaller {
+  readonly userName: string;
+  readonly isRoot: boolean;
+}
+
+/** Runs one KMS API operation (`CreateKey`, …) on a parsed JSON body; throws KmsError. */
+export type KmsApi = (operation: string, input: JsonObject, caller: KmsCaller) => Promise<JsonObject | undefined>;
 
 /**
  * An error of the AWS KMS API. The KMS endpoint answers it as JSON (`__type`), S3 passes it

@@ -14,6 +14,7 @@ import { checkBucketAclHeaders } from './acl.js';
 import { principal } from './owner.js';
 import { reclaimParts } from './multipart-common.js';
 import { intParam } from './headers.js';
+import { creationDefaultEncryption } from './bucket-encryption.js';
 
 
 /** ListBuckets: the caller's buckets, with optional prefix and pagination. */
@@ -64,7 +65,13 @@ export async function createBucket(ctx: RequestContext): Promise<S3Response> {
     throw existing.owner === ctx.user.name ? bucketAlreadyOwnedByYou(name) : bucketAlreadyExists(name);
   }
   try {
-    await ctx.stores.meta.createBucket({ name, owner: ctx.user.name, createdAt: ctx.now(), region });
+    await ctx.stores.meta.createBucket({
+      name,
+      owner: ctx.user.name,
+      createdAt: ctx.now(),
+      region,
+      ...(ctx.config.blockSseCOnNewBuckets ? { encryption: creationDefaultEncryption(['SSE-C']) } : {}),
+    });
   } catch (err) {
     if (err instanceof MetaStoreError && err.code === 'STRONGBOX_BUCKET_EXISTS') {
       const winner = ctx.stores.meta.getBucket(name);

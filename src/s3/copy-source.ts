@@ -1,9 +1,10 @@
 import type { ObjectContext } from '../server/context.js';
 import type { ObjectRecord } from '../store/meta/types.js';
 import { openObject, type ReadableObject } from '../crypto/encryption.js';
-import { accessDenied, invalidArgument, invalidCopySource, noSuchBucket, noSuchKey } from '../server/s3-error.js';
+import { invalidArgument, invalidCopySource, noSuchBucket, noSuchKey } from '../server/s3-error.js';
 import { header } from './headers.js';
 import { evaluateCopySourceConditions } from './conditions.js';
+import { authorizeAccess } from '../server/authorize.js';
 
 export interface CopySource {
   readonly bucket: string;
@@ -39,7 +40,8 @@ export async function resolveCopySource(ctx: ObjectContext): Promise<CopySource>
   const key = decoded.slice(slash + 1);
   const bucketRecord = ctx.stores.meta.getBucket(bucket);
   if (bucketRecord === undefined) throw noSuchBucket(bucket);
-  if (bucketRecord.owner !== ctx.user.name) throw accessDenied();
+  // The source is read: s3:GetObject on it, under the source bucket's policy.
+  authorizeAccess(ctx.requester, bucketRecord, key, 's3:GetObject');
   const record = ctx.stores.meta.getObject(bucket, key);
   if (record === undefined) throw noSuchKey(key);
   evaluateCopySourceConditions(ctx.headers, record);

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ObjectContext, S3Response } from '../server/context.js';
 import type { ObjectRecord } from '../store/meta/types.js';
 import { copyChangesEncryption, encryptionForWrite, type WriteEncryption } from '../crypto/encryption.js';
+import { refuseBlockedSseC } from '../crypto/write-choice.js';
 import { digestBody } from '../checksum/body-check.js';
 import { CHECKSUM_TYPE_HEADER, checksumXml } from '../checksum/response-headers.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../checksum/types.js';
@@ -42,6 +43,8 @@ function keptEtag(enc: WriteEncryption, src: ObjectRecord): string {
 export async function copyObject(ctx: ObjectContext): Promise<S3Response> {
   const { headers } = ctx;
   const directive = metadataDirective(headers);
+  // A destination SSE-C key into a bucket that blocks SSE-C: 403 before the source is looked at (§3).
+  refuseBlockedSseC(ctx);
   const source = await resolveCopySource(ctx);
   let enc: WriteEncryption | undefined;
   try {

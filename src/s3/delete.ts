@@ -4,6 +4,7 @@ import { invalidArgument, malformedXml } from '../server/s3-error.js';
 import { parseXml, readSmallBody, renderXml, xmlText, type XmlNode } from '../server/xml.js';
 import { reclaim } from './object-write.js';
 import { toS3Error } from '../server/error-response.js';
+import { authorizeAccess } from '../server/authorize.js';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
 
@@ -51,6 +52,8 @@ export async function deleteObjects(ctx: BucketContext): Promise<S3Response> {
     entries.map(async ({ key, versionId }) => {
       try {
         checkVersionId(versionId);
+        // Each key is authorized on its own (the route's access is 'keys'), as Amazon does.
+        authorizeAccess(ctx.requester, ctx.bucket, key, 's3:DeleteObject');
         await removeObject(ctx, key);
         return undefined;
       } catch (err) {

@@ -6,7 +6,9 @@ import { getObject, headObject } from './object-get.js';
 import { deleteObject, deleteObjects } from './delete.js';
 import { copyObject } from './copy.js';
 import { getObjectAttributes } from './attributes.js';
+import { deleteBucketEncryption, getBucketEncryption, putBucketEncryption } from './bucket-encryption.js';
 import { listObjectVersions, listObjects, listObjectsV2 } from './list.js';
+import { deleteBucketPolicy, getBucketPolicy, putBucketPolicy } from './policy.js';
 import {
   abortMultipartUpload,
   completeMultipartUpload,
@@ -50,4 +52,10 @@ export const HANDLERS: Readonly<Record<string, Handler>> = Object.freeze({
   PutBucketAcl: putBucketAcl as Handler,
   GetObjectAcl: getObjectAcl as Handler,
   PutObjectAcl: putObjectAcl as Handler,
+  GetBucketPolicy: getBucketPolicy as Handler,
+  PutBucketPolicy: putBucketPolicy as Handler,
+  DeleteBucketPolicy: deleteBucketPolicy as Handler,
+  GetBucketEncryption: getBucketEncryption as Handler,
+  PutBucketEncryption: putBucketEncryption as Handler,
+  DeleteBucketEncryption: deleteBucketEncryption as Handler,
 });

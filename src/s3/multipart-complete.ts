@@ -184,7 +184,7 @@ export async function completeMultipartUpload(ctx: ObjectContext): Promise<S3Res
   const upload = requireUpload(ctx);
   // The SSE-C triple is optional unless the part checksums it seals are needed (§2.6); when
   // sent, it must be the upload's key.
-  const enc = hasCustomerKey(ctx) || !isCustomerKeyed(upload.encryption) ? await encryptionForPart(ctx, upload) : undefined;
+  const enc = hasCustomerKey(ctx) || !isCustomerKeyed(upload.encryption) ? await encryptionForPart(ctx, upload, false) : undefined;
   try {
     if (enc === undefined && upload.checksumAlgorithm !== undefined) throw partEncryptionMissing();
     return await complete(ctx, upload, enc);

@@ -9,7 +9,7 @@ import type { BucketContext, ObjectContext, S3Response } from '../server/context
 import type { Payload } from '../auth/types.js';
 import type { ChecksumAlgorithm } from '../checksum/types.js';
 import type { PartRecord, UploadRecord } from '../store/meta/types.js';
-import { disposing, encryptionForPart, encryptionForWrite, hasCustomerKey, isCustomerKeyed, type WriteEncryption } from '../crypto/encryption.js';
+import { disposing, encryptionForPart, encryptionForWrite, hasCustomerKey, isCustomerKeyed, sealsMetadata, type WriteEncryption } from '../crypto/encryption.js';
 import { checkBody, type BodyCheck, type BodyDigests } from '../checksum/body-check.js';
 import { checksumHeaders, checksumXmlFields } from '../checksum/response-headers.js';
 import { parseRequestDigests } from '../checksum/request-checksum.js';
@@ -289,9 +289,10 @@ export async function listParts(ctx: ObjectContext): Promise<S3Response> {
   const marker =
     intParam(ctx.query, 'part-number-marker', 0, 2147483647, 'Argument partNumberMarker must be an integer.') ?? 0;
   let fetched = max.effective === 0 ? [] : ctx.stores.meta.listParts(upload.uploadId, marker, max.effective + 1);
-  // Part checksums of an SSE-C upload are sealed: shown only to a caller with the key.
-  if (isCustomerKeyed(upload.encryption) && hasCustomerKey(ctx)) {
-    const enc = await encryptionForPart(ctx, upload);
+  // Part checksums of SSE-C and KMS uploads are sealed: shown only to a caller with the key
+  // (SSE-C) or when the KMS opens the upload's data key.
+  if (sealsMetadata(upload.encryption) && (hasCustomerKey(ctx) || !isCustomerKeyed(upload.encryption))) {
+    const enc = await encryptionForPart(ctx, upload, false);
     try {
       fetched = fetched.map((p) => enc.openPart(p));
     } finally {

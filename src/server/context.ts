@@ -7,6 +7,7 @@ import type { MetaStore, UserRecord, BucketRecord } from '../store/meta/types.js
 import type { BlobStore } from '../store/blob/types.js';
 import type { RootKeyring } from '../crypto/root-key.js';
 import type { KeyManagementService } from '../kms/types.js';
+import type { Requester } from './requester.js';
 
 export interface Stores {
   readonly meta: MetaStore;
@@ -31,7 +32,10 @@ export interface RequestContext {
   readonly bucket: BucketRecord | undefined;
   readonly query: URLSearchParams;
   readonly headers: IncomingHttpHeaders;
+  /** The signer; for an anonymous request a bucket policy let in, ANONYMOUS_USER (authorize.ts). */
   readonly user: UserRecord;
+  /** Who sent the request and how, for authorizing a second resource (a copy source, each key of DeleteObjects). */
+  readonly requester: Requester;
   readonly payload: Payload;
   /** True when the client reached us over TLS. */
   readonly secure: boolean;

@@ -6,18 +6,19 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { verifyRequest } from '../auth/verify-request.js';
 import { route } from './router.js';
-import { authorize } from './authorize.js';
+import { ANONYMOUS_USER, authorize } from './authorize.js';
+import { requesterOf } from './requester.js';
 import { HANDLERS } from '../s3/index.js';
 import type { RequestContext, S3Response, Stores } from './context.js';
 import type { UserRecord } from '../store/meta/types.js';
 import type { RootKeyring } from '../crypto/root-key.js';
 import type { KeyManagementService } from '../kms/types.js';
 import type { S3Error} from './s3-error.js';
-import { accessDenied, keyTooLong, methodNotAllowed, noSuchBucket, notImplemented } from './s3-error.js';
+import { keyTooLong, methodNotAllowed, noSuchBucket, notImplemented } from './s3-error.js';
 import { renderError, toS3Error } from './error-response.js';
 import { DataCorruptionError } from '../crypto/package-cipher.js';
 import { drainBody } from './drain-body.js';
-import { isSecure } from './secure-transport.js';
+import { handleKmsRequest, isKmsRequest } from '../kms/api/handler.js';
 
 export interface ServerDeps {
   readonly config: Config;
@@ -68,6 +69,12 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
     }
     decodeUtf8Headers(req.headers);
     const rawHeaders = req.rawHeaders.map(utf8HeaderValue);
+    // The KMS JSON API shares the endpoint (POST / with X-Amz-Target: TrentService.*) and answers in KMS JSON.
+    if (isKmsRequest(method, rawPath, req.headers)) {
+      const kmsDeps = { kms: deps.kms, meta: deps.stores.meta, now: deps.now, log };
+      await handleKmsRequest(kmsDeps, req, res, { reqId, rawPath, rawQuery, rawHeaders });
+      return;
+    }
     const query = new URLSearchParams(rawQuery);
     const match = route({ method, path: rawPath, host: req.headers.host, query, headers: req.headers, domain: deps.config.domain });
     if (!('access' in match)) {
@@ -85,10 +92,9 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
     if (key !== undefined && Buffer.byteLength(key) > MAX_KEY_BYTES) throw keyTooLong(Buffer.byteLength(key));
     const bucket = bucketName === undefined ? undefined : deps.stores.meta.getBucket(bucketName);
     if (bucketName !== undefined && bucket === undefined && op !== 'CreateBucket') throw noSuchBucket(bucketName);
-    // Anonymous requests are refused until bucket policies exist.
-    const user = verified.accessKeyId === undefined ? undefined : signer;
-    if (user === undefined) throw accessDenied();
-    authorize(user, match.access, bucket);
+    // A request without credentials is anonymous: only a bucket policy can let it in.
+    const requester = requesterOf(deps.config, req, verified.accessKeyId === undefined ? undefined : signer, query, deps.now);
+    authorize(requester, match.access, match.action, bucket, key);
 
     const handler = HANDLERS[op];
     if (handler === undefined) throw notImplemented();
@@ -108,9 +114,10 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
       bucket,
       query,
       headers: req.headers,
-      user,
+      user: requester.user ?? ANONYMOUS_USER,
+      requester,
       payload: verified.payload,
-      secure: isSecure(deps.config, req),
+      secure: requester.secure,
       now: deps.now,
     };
     const response = await handler(ctx);

@@ -7,8 +7,12 @@ import { invalidUri } from './s3-error.js';
  * not implement answer NotImplemented rather than falling through to a wrong success.
  */
 export type Target = 'service' | 'bucket' | 'object';
-/** What the caller must be allowed to do; the authorization stage decides from this. */
-export type Access = 'any' | 'read' | 'write' | 'owner';
+/**
+ * How the authorization stage (authorize.ts) decides: `any` user (service operations), the bucket
+ * `policy` with the owner allowed by default, the bucket `owner` only (policy administration), or
+ * per object `keys` in the handler (DeleteObjects).
+ */
+export type Access = 'any' | 'policy' | 'owner' | 'keys';
 
 export interface RouteRow {
   readonly method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
@@ -19,11 +23,17 @@ export interface RouteRow {
   readonly header?: string;
   readonly op: string;
   readonly access: Access;
+  /**
+   * The IAM action the operation needs, as bucket policies name it (`s3:GetObject`); every
+   * step of a write (PutObject, CopyObject, the multipart steps) is `s3:PutObject`
+   * (../shared/spec/aws-sse.md §7). Informational on unimplemented rows.
+   */
+  readonly action: string;
 }
 
 /** Sub-resources of buckets and objects that Strongbox does not implement yet. */
 const UNIMPLEMENTED_BUCKET = [
-  'policy', 'policyStatus', 'lifecycle', 'cors', 'tagging', 'encryption', 'website', 'logging',
+  'policyStatus', 'lifecycle', 'cors', 'tagging', 'website', 'logging',
   'notification', 'replication', 'object-lock', 'ownershipControls', 'publicAccessBlock', 'accelerate',
   'requestPayment', 'analytics', 'metrics', 'inventory', 'intelligent-tiering', 'metadataTable',
   'session',
@@ -32,44 +42,50 @@ const UNIMPLEMENTED_OBJECT = ['tagging', 'retention', 'legal-hold', 'torrent', '
 
 const notImplementedRows = (target: Target, names: readonly string[]): RouteRow[] =>
   (['GET', 'PUT', 'DELETE', 'POST'] as const).flatMap((method) =>
-    names.map((q) => ({ method, target, query: [q], op: 'NotImplemented', access: 'owner' as const })),
+    names.map((q) => ({ method, target, query: [q], op: 'NotImplemented', access: 'owner' as const, action: 'unimplemented' })),
   );
 
 export const ROUTES: readonly RouteRow[] = Object.freeze([
-  { method: 'GET', target: 'service', op: 'ListBuckets', access: 'any' },
+  { method: 'GET', target: 'service', op: 'ListBuckets', access: 'any', action: 's3:ListAllMyBuckets' },
 
-  { method: 'GET', target: 'bucket', query: ['location'], op: 'GetBucketLocation', access: 'owner' },
-  { method: 'GET', target: 'bucket', query: ['versioning'], op: 'GetBucketVersioning', access: 'owner' },
-  { method: 'GET', target: 'bucket', query: ['versions'], op: 'ListObjectVersions', access: 'read' },
-  { method: 'GET', target: 'bucket', query: ['acl'], op: 'GetBucketAcl', access: 'owner' },
-  { method: 'PUT', target: 'bucket', query: ['acl'], op: 'PutBucketAcl', access: 'owner' },
-  { method: 'GET', target: 'bucket', query: ['uploads'], op: 'ListMultipartUploads', access: 'read' },
-  { method: 'GET', target: 'bucket', query: ['list-type'], op: 'ListObjectsV2', access: 'read' },
+  { method: 'GET', target: 'bucket', query: ['location'], op: 'GetBucketLocation', access: 'policy', action: 's3:GetBucketLocation' },
+  { method: 'GET', target: 'bucket', query: ['versioning'], op: 'GetBucketVersioning', access: 'policy', action: 's3:GetBucketVersioning' },
+  { method: 'GET', target: 'bucket', query: ['versions'], op: 'ListObjectVersions', access: 'policy', action: 's3:ListBucketVersions' },
+  { method: 'GET', target: 'bucket', query: ['acl'], op: 'GetBucketAcl', access: 'policy', action: 's3:GetBucketAcl' },
+  { method: 'PUT', target: 'bucket', query: ['acl'], op: 'PutBucketAcl', access: 'policy', action: 's3:PutBucketAcl' },
+  { method: 'GET', target: 'bucket', query: ['uploads'], op: 'ListMultipartUploads', access: 'policy', action: 's3:ListBucketMultipartUploads' },
+  { method: 'GET', target: 'bucket', query: ['list-type'], op: 'ListObjectsV2', access: 'policy', action: 's3:ListBucket' },
+  { method: 'GET', target: 'bucket', query: ['encryption'], op: 'GetBucketEncryption', access: 'policy', action: 's3:GetEncryptionConfiguration' },
+  { method: 'PUT', target: 'bucket', query: ['encryption'], op: 'PutBucketEncryption', access: 'policy', action: 's3:PutEncryptionConfiguration' },
+  { method: 'DELETE', target: 'bucket', query: ['encryption'], op: 'DeleteBucketEncryption', access: 'policy', action: 's3:PutEncryptionConfiguration' },
+  { method: 'GET', target: 'bucket', query: ['policy'], op: 'GetBucketPolicy', access: 'owner', action: 's3:GetBucketPolicy' },
+  { method: 'PUT', target: 'bucket', query: ['policy'], op: 'PutBucketPolicy', access: 'owner', action: 's3:PutBucketPolicy' },
+  { method: 'DELETE', target: 'bucket', query: ['policy'], op: 'DeleteBucketPolicy', access: 'owner', action: 's3:DeleteBucketPolicy' },
   ...notImplementedRows('bucket', UNIMPLEMENTED_BUCKET),
-  { method: 'PUT', target: 'bucket', query: ['versioning'], op: 'NotImplemented', access: 'owner' },
-  { method: 'GET', target: 'bucket', op: 'ListObjects', access: 'read' },
-  { method: 'HEAD', target: 'bucket', op: 'HeadBucket', access: 'read' },
-  { method: 'PUT', target: 'bucket', op: 'CreateBucket', access: 'any' },
-  { method: 'DELETE', target: 'bucket', op: 'DeleteBucket', access: 'owner' },
-  { method: 'POST', target: 'bucket', query: ['delete'], op: 'DeleteObjects', access: 'write' },
+  { method: 'PUT', target: 'bucket', query: ['versioning'], op: 'NotImplemented', access: 'owner', action: 's3:PutBucketVersioning' },
+  { method: 'GET', target: 'bucket', op: 'ListObjects', access: 'policy', action: 's3:ListBucket' },
+  { method: 'HEAD', target: 'bucket', op: 'HeadBucket', access: 'policy', action: 's3:ListBucket' },
+  { method: 'PUT', target: 'bucket', op: 'CreateBucket', access: 'any', action: 's3:CreateBucket' },
+  { method: 'DELETE', target: 'bucket', op: 'DeleteBucket', access: 'policy', action: 's3:DeleteBucket' },
+  { method: 'POST', target: 'bucket', query: ['delete'], op: 'DeleteObjects', access: 'keys', action: 's3:DeleteObject' },
   // Browser-form POST uploads are not implemented yet.
-  { method: 'POST', target: 'bucket', op: 'NotImplemented', access: 'write' },
+  { method: 'POST', target: 'bucket', op: 'NotImplemented', access: 'owner', action: 's3:PutObject' },
 
-  { method: 'GET', target: 'object', query: ['acl'], op: 'GetObjectAcl', access: 'owner' },
-  { method: 'PUT', target: 'object', query: ['acl'], op: 'PutObjectAcl', access: 'owner' },
+  { method: 'GET', target: 'object', query: ['acl'], op: 'GetObjectAcl', access: 'policy', action: 's3:GetObjectAcl' },
+  { method: 'PUT', target: 'object', query: ['acl'], op: 'PutObjectAcl', access: 'policy', action: 's3:PutObjectAcl' },
   ...notImplementedRows('object', UNIMPLEMENTED_OBJECT),
-  { method: 'PUT', target: 'object', query: ['partNumber', 'uploadId'], header: 'x-amz-copy-source', op: 'UploadPartCopy', access: 'write' },
-  { method: 'PUT', target: 'object', query: ['partNumber', 'uploadId'], op: 'UploadPart', access: 'write' },
-  { method: 'PUT', target: 'object', header: 'x-amz-copy-source', op: 'CopyObject', access: 'write' },
-  { method: 'PUT', target: 'object', op: 'PutObject', access: 'write' },
-  { method: 'GET', target: 'object', query: ['uploadId'], op: 'ListParts', access: 'read' },
-  { method: 'GET', target: 'object', query: ['attributes'], op: 'GetObjectAttributes', access: 'read' },
-  { method: 'GET', target: 'object', op: 'GetObject', access: 'read' },
-  { method: 'HEAD', target: 'object', op: 'HeadObject', access: 'read' },
-  { method: 'DELETE', target: 'object', query: ['uploadId'], op: 'AbortMultipartUpload', access: 'write' },
-  { method: 'DELETE', target: 'object', op: 'DeleteObject', access: 'write' },
-  { method: 'POST', target: 'object', query: ['uploads'], op: 'CreateMultipartUpload', access: 'write' },
-  { method: 'POST', target: 'object', query: ['uploadId'], op: 'CompleteMultipartUpload', access: 'write' },
+  { method: 'PUT', target: 'object', query: ['partNumber', 'uploadId'], header: 'x-amz-copy-source', op: 'UploadPartCopy', access: 'policy', action: 's3:PutObject' },
+  { method: 'PUT', target: 'object', query: ['partNumber', 'uploadId'], op: 'UploadPart', access: 'policy', action: 's3:PutObject' },
+  { method: 'PUT', target: 'object', header: 'x-amz-copy-source', op: 'CopyObject', access: 'policy', action: 's3:PutObject' },
+  { method: 'PUT', target: 'object', op: 'PutObject', access: 'policy', action: 's3:PutObject' },
+  { method: 'GET', target: 'object', query: ['uploadId'], op: 'ListParts', access: 'policy', action: 's3:ListMultipartUploadParts' },
+  { method: 'GET', target: 'object', query: ['attributes'], op: 'GetObjectAttributes', access: 'policy', action: 's3:GetObjectAttributes' },
+  { method: 'GET', target: 'object', op: 'GetObject', access: 'policy', action: 's3:GetObject' },
+  { method: 'HEAD', target: 'object', op: 'HeadObject', access: 'policy', action: 's3:GetObject' },
+  { method: 'DELETE', target: 'object', query: ['uploadId'], op: 'AbortMultipartUpload', access: 'policy', action: 's3:AbortMultipartUpload' },
+  { method: 'DELETE', target: 'object', op: 'DeleteObject', access: 'policy', action: 's3:DeleteObject' },
+  { method: 'POST', target: 'object', query: ['uploads'], op: 'CreateMultipartUpload', access: 'policy', action: 's3:PutObject' },
+  { method: 'POST', target: 'object', query: ['uploadId'], op: 'CompleteMultipartUpload', access: 'policy', action: 's3:PutObject' },
 ] satisfies RouteRow[]);
 
 export interface RouteInput {
@@ -86,6 +102,7 @@ export interface RouteInput {
 export interface RouteMatch {
   readonly op: string;
   readonly access: Access;
+  readonly action: string;
   readonly target: Target;
   readonly bucket: string | undefined;
   readonly key: string | undefined;
@@ -134,7 +151,7 @@ export function route(input: RouteInput): RouteResult {
   for (const row of ROWS_BY_METHOD_TARGET.get(`${input.method} ${target}`) ?? []) {
     if (row.query && !row.query.every((q) => input.query.has(q))) continue;
     if (row.header && input.headers[row.header] === undefined) continue;
-    return { op: row.op, access: row.access, target, bucket, key };
+    return { op: row.op, access: row.access, action: row.action, target, bucket, key };
   }
   return { op: 'MethodNotAllowed', target };
 }

@@ -80,12 +80,15 @@ export const badDigestChecksum = (algorithm: string) =>
   e('BadDigest', 400, `The ${algorithm} you specified did not match the calculated checksum.`);
 export const invalidRequest = (message: string, fields: ErrorFields = {}) =>
   e('InvalidRequest', 400, message, fields);
+/** An operation whose body must carry Content-MD5 or a flexible checksum (`requestChecksumRequired`, §9.1). */
+export const bodyChecksumRequired = (operation: string) =>
+  e('InvalidRequest', 400, `Content-MD5 OR x-amz-checksum- HTTP header is required for ${operation} requests`);
 
 // ---- request shape ----------------------------------------------------------------
 export const invalidArgument = (message: string, name?: string, value?: string) =>
   e('InvalidArgument', 400, message, { ArgumentName: name, ArgumentValue: value });
 export const malformedXml = () =>
-  e('MalformedXML', 400, 'The XML you provided was not well-formed or did not validate against our published schema.');
+  e('MalformedXML', 400, 'The XML you provided was not well-formed or did not validate against our published schema');
 export const invalidRange = (size: number, range: string) =>
   e('InvalidRange', 416, 'The requested range is not satisfiable', {
     RangeRequested: range,
@@ -136,6 +139,10 @@ export const invalidUri = () => e('InvalidURI', 400, "Couldn't parse the specifi
 // ---- resources ----------------------------------------------------------------------
 export const noSuchBucket = (bucket: string) =>
   e('NoSuchBucket', 404, 'The specified bucket does not exist', { BucketName: bucket });
+export const noSuchBucketPolicy = (bucket: string) =>
+  e('NoSuchBucketPolicy', 404, 'The bucket policy does not exist', { BucketName: bucket });
+/** PutBucketPolicy of a policy that is not valid; `reason` as Amazon words it ("Policy has invalid resource" …). */
+export const malformedPolicy = (reason: string) => e('MalformedPolicy', 400, reason);
 export const noSuchKey = (key: string) => e('NoSuchKey', 404, 'The specified key does not exist.', { Key: key });
 export const noSuchUpload = (uploadId: string) =>
   e(
@@ -219,3 +226,11 @@ export const kmsKeyWithoutKms = () =>
   e('InvalidArgument', 400, 'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms', {
     ArgumentName: SSE_HEADER,
   });
+/** A KMS error passed through, as Amazon S3 does: 400 `KMS.<exception>` (§5.3). */
+export const kmsFailure = (type: string, message: string, status: number) =>
+  e(`KMS.${type}`, status >= 500 ? 500 : 400, message);
+export const insecureSseKms = () =>
+  e('InvalidRequest', 400, 'Requests specifying Server Side Encryption with AWS KMS managed keys must be made over a secure connection.');
+/** PutBucketEncryption naming a KMS key for an AES256 default (§6). */
+export const kmsKeyIdNotApplicable = () =>
+  invalidArgument('a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse', 'ApplyServerSideEncryptionByDefault');

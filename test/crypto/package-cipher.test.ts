@@ -1,17 +1,20 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   DataCorruptionError,
   PACKAGE_SIZE,
+  SINGLE_LAYER,
+  STORED_PACKAGE_SIZE,
   SegmentEncryptor,
   TAG_SIZE,
   decryptRange,
   decryptRangeSync,
   encryptedSize,
   segmentKey,
+  storedPackageSize,
   storedRange,
 } from '../../src/crypto/package-cipher.js';
 
@@ -103,5 +106,54 @@ describe('package cipher', () => {
     stored[stored.length - 1]! ^= 1;
     assert.deepEqual(await decrypt(key, size, stored, 10, 20), plain.subarray(10, 21));
     await assert.rejects(decrypt(key, size, stored, PACKAGE_SIZE, PACKAGE_SIZE), DataCorruptionError);
+  });
+
+  // Stored objects exist: these bytes must never change. The expected values were computed with
+  // the code as it was before package formats existed (commit 4239985).
+  it('single layer: the stored bytes are exactly those of the frozen format (golden)', async () => {
+    const dataKey = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
+    const salt = Buffer.from(Array.from({ length: 32 }, (_, i) => 0xa0 + i));
+    const k = segmentKey(dataKey, salt);
+    assert.equal(k.toString('hex'), '73e520c0ecfae33ccebf61bb19bb02bf432318f3064c67d7328edb6580479048');
+    const golden: ReadonlyArray<readonly [number, string]> = [
+      [0, '207d5fc9e0cb5378923ebaeec6e9909cb70dcf91e399882c55d5cd8f969c3f4a'],
+      [1, '9e5cfcf8521615d20ea13d9069eb4d69fabeba3618108b0632ec5f012f085b2c'],
+      [PACKAGE_SIZE - 1, 'cc76b91f51ef2cdf0c2dc8101655379bc06751cd6cf7e4c68fbd3d088885782c'],
+      [PACKAGE_SIZE, '09af2ed1e6a0f91d033e500c0b0fbd4a2557858fa8ccac822efcb85e73fbe74c'],
+      [PACKAGE_SIZE + 1, '299eb1bfbf15181def834200698f985a9f6b7897e1b9ba26909bcfb795e234a5'],
+      [200_000, '70d267704b3f9e438022206b3d11bfd10600c27343ef26b56b2b0ca1b02560a5'],
+    ];
+    for (const [size, sha256] of golden) {
+      const plain = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) plain[i] = (i * 31 + 7) & 0xff;
+      for (const chunks of [[7919], [size + 1], [1, PACKAGE_SIZE * 2]]) {
+        const stored = await encrypt(k, plain, chunks);
+        assert.equal(stored.length, encryptedSize(size), `${size}`);
+        assert.equal(createHash('sha256').update(stored).digest('hex'), sha256, `${size} bytes in chunks of ${chunks.join(',')}`);
+      }
+      if (size > 0) assert.deepEqual(decryptRangeSync(k, size, 0, size - 1, await encrypt(k, plain), SINGLE_LAYER), plain);
+    }
+  });
+
+  it('SINGLE_LAYER is the default everywhere, with today\'s sizes', async () => {
+    assert.equal(SINGLE_LAYER.overhead, TAG_SIZE);
+    assert.equal(SINGLE_LAYER.keySize, 32);
+    assert.equal(storedPackageSize(), STORED_PACKAGE_SIZE);
+    assert.equal(storedPackageSize(SINGLE_LAYER), STORED_PACKAGE_SIZE);
+    for (const n of [0, 1, PACKAGE_SIZE, 5 * PACKAGE_SIZE + 3]) assert.equal(encryptedSize(n, SINGLE_LAYER), encryptedSize(n));
+    assert.deepEqual(storedRange(300_001, 70_000, 200_000, SINGLE_LAYER), storedRange(300_001, 70_000, 200_000));
+    const plain = randomBytes(3 * PACKAGE_SIZE + 5);
+    const implicit = await encrypt(key, plain);
+    const chunks: Buffer[] = [];
+    await pipeline(Readable.from([plain]), new SegmentEncryptor(key, SINGLE_LAYER), async (src: AsyncIterable<Buffer>) => {
+      for await (const c of src) chunks.push(c);
+    });
+    assert.deepEqual(Buffer.concat(chunks), implicit);
+  });
+
+  it('refuses a key of the wrong length before touching any byte', async () => {
+    assert.throws(() => new SegmentEncryptor(randomBytes(64)), RangeError);
+    assert.throws(() => decryptRangeSync(randomBytes(16), 1, 0, 0, Buffer.alloc(17)), RangeError);
+    await assert.rejects(decrypt(randomBytes(64), 1, Buffer.alloc(17), 0, 0), RangeError);
   });
 });

@@ -21,7 +21,7 @@ import {
   HeadObjectCommand,
   ListBucketsCommand,
   ListObjectsV2Command,
-  PutBucketEncryptionCommand,
+  PutBucketCorsCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import {
@@ -127,9 +127,9 @@ for (const transport of TRANSPORTS) {
         await expectS3Error(s3.send(new GetBucketTaggingCommand({ Bucket: bucket })), 'NotImplemented', 501);
         await expectS3Error(
           s3.send(
-            new PutBucketEncryptionCommand({
+            new PutBucketCorsCommand({
               Bucket: bucket,
-              ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+              CORSConfiguration: { CORSRules: [{ AllowedMethods: ['GET'], AllowedOrigins: ['*'] }] },
             }),
           ),
           'NotImplemented',

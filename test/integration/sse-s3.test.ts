@@ -1,7 +1,7 @@
 /**
  * SSE-S3 requested with `x-amz-server-side-encryption: AES256` (issue 4, first part): data
  * encrypted under a data key sealed by the root key, Amazon's headers and MD5 ETags (§4), and
- * conversions by copy with SSE-C. Bucket default encryption and KMS come later.
+ * conversions by copy with SSE-C. Bucket default encryption: bucket-encryption.test.ts.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,7 +81,7 @@ describe('SSE-S3 (x-amz-server-side-encryption: AES256)', () => {
     assert.ok(body.equals(Buffer.concat(parts)));
   });
 
-  it('copies: SSE-S3 → SSE-C in place keeps the blob; SSE-C → SSE-S3 and SSE-S3 → plain rewrite with MD5 ETags', async () => {
+  it('copies: SSE-S3 → SSE-C in place keeps the blob; SSE-C → SSE-S3 and a header-less copy (SSE-S3 by default) rewrite with MD5 ETags', async () => {
     const body = marker(2 * MiB);
     await env.s3.send(new PutObjectCommand({ Bucket: env.bucket, Key: 'conv', Body: body, ServerSideEncryption: 'AES256' }));
     const files = await blobFiles(env.server);
@@ -94,10 +94,12 @@ describe('SSE-S3 (x-amz-server-side-encryption: AES256)', () => {
     const back = await env.s3.send(new CopyObjectCommand({ Bucket: env.bucket, Key: 'conv', CopySource: `${env.bucket}/conv`, ...sdkCopySourceSse(A), ServerSideEncryption: 'AES256' }));
     assert.equal(back.ServerSideEncryption, 'AES256');
     assert.equal(back.CopyObjectResult?.ETag, `"${md5Hex(body)}"`, 'SSE-C → SSE-S3 gets the MD5 ETag (§2.7)');
+    // Without headers the destination gets the bucket default: SSE-S3 since 2023 (§4, §8.1).
     const plain = await env.s3.send(new CopyObjectCommand({ Bucket: env.bucket, Key: 'conv-plain', CopySource: `${env.bucket}/conv` }));
-    assert.equal(plain.ServerSideEncryption, undefined);
+    assert.equal(plain.ServerSideEncryption, 'AES256');
+    assert.equal(plain.CopyObjectResult?.ETag, `"${md5Hex(body)}"`);
     const got = await get('conv-plain');
-    assert.equal(got.res.ServerSideEncryption, undefined);
+    assert.equal(got.res.ServerSideEncryption, 'AES256');
     assert.ok(got.body.equals(body));
     const again = await env.s3.send(new CopyObjectCommand({ Bucket: env.bucket, Key: 'conv', CopySource: `${env.bucket}/conv`, ServerSideEncryption: 'AES256' }));
     assert.equal(again.ServerSideEncryption, 'AES256', 'a copy onto itself with AES256 again is allowed (§8.2)');

@@ -61,7 +61,10 @@ test('bucket-level queries and unknown methods', () => {
   assert.equal(op('GET', 'versions'), 'ListObjectVersions');
   assert.equal(op('GET', 'uploads'), 'ListMultipartUploads');
   assert.equal(op('GET', 'location'), 'GetBucketLocation');
-  assert.equal(op('PUT', 'encryption'), 'NotImplemented');
+  assert.equal(op('PUT', 'encryption'), 'PutBucketEncryption');
+  assert.equal(op('GET', 'encryption'), 'GetBucketEncryption');
+  assert.equal(op('DELETE', 'encryption'), 'DeleteBucketEncryption');
+  assert.equal(op('PUT', 'cors'), 'NotImplemented');
   assert.equal(op('POST', 'delete'), 'DeleteObjects');
   assert.equal(op('PATCH', ''), 'MethodNotAllowed');
   assert.equal(route(input('GET', undefined, undefined, '', {}, 'path')).op, 'ListBuckets');

@@ -10,7 +10,7 @@ import {
   uploadMetaJson,
 } from './sqlite-records.js';
 import { MetaStoreError } from './types.js';
-import type { BucketChange, BucketRecord, ObjectRecord, PartRecord, UploadRecord } from './types.js';
+import type { BucketChange, BucketRecord, EncryptionRecord, ObjectRecord, PartRecord, UploadRecord } from './types.js';
 
 /** One queued write. Plain data, so it can cross to the writer thread. */
 export type WriteOp =
@@ -19,10 +19,17 @@ export type WriteOp =
   | { readonly op: 'updateBucket'; readonly name: string; readonly change: BucketChange }
   | { readonly op: 'putObject'; readonly object: ObjectRecord; readonly expectBlobIds?: readonly string[] }
   | { readonly op: 'deleteObject'; readonly bucket: string; readonly key: string }
+  | { readonly op: 'resealObject'; readonly bucket: string; readonly key: string; readonly from: EncryptionRecord; readonly to: EncryptionRecord }
+  | { readonly op: 'resealUpload'; readonly uploadId: string; readonly from: EncryptionRecord; readonly to: EncryptionRecord }
   | { readonly op: 'createUpload'; readonly upload: UploadRecord }
   | { readonly op: 'putPart'; readonly part: PartRecord }
   | { readonly op: 'abortUpload'; readonly uploadId: string }
   | { readonly op: 'completeUpload'; readonly uploadId: string; readonly object: ObjectRecord };
+
+interface MetaRow {
+  id: number | string;
+  meta: string;
+}
 
 /** The outcome of one op; errors are plain data for the same reason. */
 export type OpResult =
@@ -67,6 +74,10 @@ export class BatchWriter {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       deleteObject: p('DELETE FROM objects WHERE id = ?'),
+      objectMeta: p('SELECT id, meta FROM objects WHERE bucket = ? AND key = ?'),
+      updateObjectMeta: p('UPDATE objects SET meta = ? WHERE id = ?'),
+      uploadMeta: p('SELECT upload_id AS id, meta FROM uploads WHERE upload_id = ?'),
+      updateUploadMeta: p('UPDATE uploads SET meta = ? WHERE upload_id = ?'),
       insertSegment: p(
         `INSERT INTO object_segments (object_id, seq, blob_id, blob_size, data, meta)
          VALUES (?, ?, ?, ?, ?, ?)`,
@@ -126,6 +137,10 @@ export class BatchWriter {
         return this.putObject(op.object, op.expectBlobIds);
       case 'deleteObject':
         return this.deleteObject(op.bucket, op.key);
+      case 'resealObject':
+        return this.reseal(this.s.objectMeta.get(op.bucket, keyBytes(op.key)) as MetaRow | undefined, this.s.updateObjectMeta, op.from, op.to);
+      case 'resealUpload':
+        return this.reseal(this.s.uploadMeta.get(op.uploadId) as MetaRow | undefined, this.s.updateUploadMeta, op.from, op.to);
       case 'createUpload':
         return this.createUpload(op.upload);
       case 'putPart':
@@ -167,6 +182,14 @@ export class BatchWriter {
     const encryption = pick(change.encryption, current.encryption);
     const policy = pick(change.policy, current.policy);
     this.s.updateBucketMeta.run(bucketMetaJson({ ...(encryption && { encryption }), ...(policy !== undefined && { policy }) }), name);
+    return true;
+  }
+
+  private reseal(row: MetaRow | undefined, update: Database.Statement, from: EncryptionRecord, to: EncryptionRecord): boolean {
+    if (row === undefined) return false;
+    const meta = JSON.parse(row.meta) as { encryption?: EncryptionRecord };
+    if (JSON.stringify(meta.encryption) !== JSON.stringify(from)) return false;
+    update.run(JSON.stringify({ ...meta, encryption: to }), row.id);
     return true;
   }
 

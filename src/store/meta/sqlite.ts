@@ -9,6 +9,7 @@ import {
   MetaStoreError,
   type BucketChange,
   type BucketRecord,
+  type EncryptionRecord,
   type KmsAliasRecord,
   type KmsKeyRecord,
   type ListObjectsQuery,
@@ -295,6 +296,16 @@ export class SqliteMetaStore implements MetaStore {
     } finally {
       this.forgetObject(object.bucket, object.key);
     }
+  }
+  async resealObject(bucket: string, key: string, from: EncryptionRecord, to: EncryptionRecord): Promise<boolean> {
+    try {
+      return await this.enqueue<boolean>({ op: 'resealObject', bucket, key, from, to });
+    } finally {
+      this.forgetObject(bucket, key);
+    }
+  }
+  resealUpload(uploadId: string, from: EncryptionRecord, to: EncryptionRecord): Promise<boolean> {
+    return this.enqueue<boolean>({ op: 'resealUpload', uploadId, from, to });
   }
   async deleteObject(bucket: string, key: string): Promise<ObjectRecord | undefined> {
     try {

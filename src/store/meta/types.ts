@@ -31,6 +31,11 @@ export interface BucketEncryptionConfig {
   readonly blockedEncryptionTypes: readonly string[];
   /** Set by PutBucketEncryption (false: the creation default), which matters for copies onto themselves (§8.2). */
   readonly explicit: boolean;
+  /**
+   * The types blocked when the bucket was created (`--block-sse-c-on-new-buckets`), kept
+   * across PutBucketEncryption: DeleteBucketEncryption restores them (§3). Absent: none.
+   */
+  readonly blockedAtCreation?: readonly string[];
 }
 
 /** Changes to a bucket's settings; null removes a setting. */
@@ -203,6 +208,13 @@ export interface MetaStore {
    * these (else STRONGBOX_OBJECT_CHANGED).
    */
   putObject(object: ObjectRecord, expectBlobIds?: readonly string[]): Promise<ObjectRecord | undefined>;
+  /**
+   * Replaces the encryption record of an object (or upload) only if it still is `from`
+   * (compared as JSON): re-sealing a data key never revives a version written meanwhile.
+   * Resolves whether it was replaced.
+   */
+  resealObject(bucket: string, key: string, from: EncryptionRecord, to: EncryptionRecord): Promise<boolean>;
+  resealUpload(uploadId: string, from: EncryptionRecord, to: EncryptionRecord): Promise<boolean>;
   /** Resolves with the deleted record, or undefined if there was none. */
   deleteObject(bucket: string, key: string): Promise<ObjectRecord | undefined>;
   listObjects(bucket: string, query: ListObjectsQuery): ObjectSummary[];

@@ -1,0 +1,126 @@
+/**
+ * SSE-KMS (`aws:kms`) and DSSE-KMS (`aws:kms:dsse`), ../shared/spec/aws-sse.md §5: the data key
+ * comes from the KMS (one GenerateDataKey per object or upload), which alone can open it again
+ * (one Decrypt per read). The record keeps the KMS ciphertext, the key's ARN and the encryption
+ * context, to which S3 adds `aws:s3:arn` (the object's ARN, or the bucket's with a bucket key).
+ * Metadata and checksums are sealed under the data key as for SSE-C, so a disabled KMS key
+ * hides them too. DSSE-KMS takes two independent data keys from the same call and seals every
+ * package twice (the dual-layer package format).
+ */
+import type { EncryptionRecord } from '../store/meta/types.js';
+import { KmsError, type EncryptionContext, type KeyManagementService } from '../kms/types.js';
+import { kmsFailure } from '../server/s3-error.js';
+import { DUAL_LAYER, DataCorruptionError, dualSegmentKey } from './package-cipher.js';
+import type { SegmentParams } from './encryption.js';
+import { b64, unb64 } from './data-keyed.js';
+import { MetadataSealing } from './metadata-sealing.js';
+import { KEY_SIZE } from './envelope.js';
+import { SSE_HEADER } from './sse-c.js';
+
+/** Record format id; frozen (changing it breaks stored objects). */
+const FORMAT = 1;
+const KEY_ID_HEADER = `${SSE_HEADER}-aws-kms-key-id`;
+const CONTEXT_HEADER = `${SSE_HEADER}-context`;
+const BUCKET_KEY_HEADER = `${SSE_HEADER}-bucket-key-enabled`;
+
+export interface KmsWrite {
+  readonly dsse: boolean;
+  readonly keyId: string | undefined;
+  readonly context: EncryptionContext;
+  /** The client sent a context: Put, Copy and CreateMPU answers echo it. */
+  readonly contextSent: boolean;
+  readonly bucketKeyEnabled: boolean;
+}
+
+export const isKmsMode = (mode: string): boolean => mode === 'sse-kms' || mode === 'dsse-kms';
+
+/** The SSE headers of an SSE-KMS or DSSE-KMS object (GET, HEAD, UploadPart, Complete). */
+export function kmsResponseHeaders(record: EncryptionRecord): Record<string, string> {
+  const headers: Record<string, string> = {
+    [SSE_HEADER]: record.mode === 'dsse-kms' ? 'aws:kms:dsse' : 'aws:kms',
+    [KEY_ID_HEADER]: String(record.keyArn),
+  };
+  if (record.bucketKeyEnabled === true) headers[BUCKET_KEY_HEADER] = 'true';
+  return headers;
+}
+
+/** Runs a KMS call; its errors reach the client as Amazon passes them through (§5.3). */
+async function kmsCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof KmsError) throw kmsFailure(err.type, err.message, err.status);
+    throw err;
+  }
+}
+
+export class KmsKeyed extends MetadataSealing {
+  protected constructor(
+    dataKey: Buffer,
+    readonly record: EncryptionRecord,
+    /** Only a new object's answer echoes the client's context. */
+    private readonly echoContext: boolean,
+  ) {
+    super(dataKey);
+  }
+
+  /** A new data key from the KMS for an object or upload at `bucket`/`key`. */
+  static async create(kms: KeyManagementService, w: KmsWrite, bucket: string, key: string): Promise<KmsKeyed> {
+    const context: EncryptionContext = { ...w.context, 'aws:s3:arn': w.bucketKeyEnabled ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}` };
+    const generated = await kmsCall(() => kms.generateDataKey(w.keyId, context, w.dsse ? 2 * KEY_SIZE : KEY_SIZE));
+    const record: EncryptionRecord = {
+      mode: w.dsse ? 'dsse-kms' : 'sse-kms',
+      format: FORMAT,
+      keyArn: generated.keyArn,
+      context,
+      ...(w.bucketKeyEnabled ? { bucketKeyEnabled: true } : {}),
+      sealedKey: b64(generated.ciphertext),
+    };
+    return KmsKeyed.of(generated.plaintext, record, w.contextSent);
+  }
+
+  /** SSE-KMS keeps the data key whole; DSSE-KMS splits it into its two independent layer keys. */
+  private static of(plaintext: Buffer, record: EncryptionRecord, echoContext: boolean): KmsKeyed {
+    if (record.mode !== 'dsse-kms') return new KmsKeyed(plaintext, record, echoContext);
+    const keyed = new DualKmsKeyed(Buffer.from(plaintext.subarray(0, KEY_SIZE)), Buffer.from(plaintext.subarray(KEY_SIZE)), record, echoContext);
+    plaintext.fill(0);
+    return keyed;
+  }
+
+  /** Opens a stored record's data key through the KMS (a disabled key refuses: KMS.DisabledException). */
+  static async open(kms: KeyManagementService, record: EncryptionRecord): Promise<KmsKeyed> {
+    const { plaintext } = await kmsCall(() => kms.decrypt(unb64(record.sealedKey), record.context as EncryptionContext));
+    if (plaintext.length !== (record.mode === 'dsse-kms' ? 2 * KEY_SIZE : KEY_SIZE)) {
+      plaintext.fill(0);
+      throw new DataCorruptionError('the KMS returned a data key of the wrong size');
+    }
+    return KmsKeyed.of(plaintext, record, false);
+  }
+
+  responseHeaders(): Record<string, string> {
+    const headers = kmsResponseHeaders(this.record);
+    if (this.echoContext) headers[CONTEXT_HEADER] = Buffer.from(JSON.stringify(this.record.context)).toString('base64');
+    return headers;
+  }
+}
+
+/** DSSE-KMS: every package sealed twice, each layer under a key from its own data key. */
+class DualKmsKeyed extends KmsKeyed {
+  override readonly packageFormat = DUAL_LAYER;
+
+  constructor(
+    innerKey: Buffer,
+    private readonly outerKey: Buffer,
+    record: EncryptionRecord,
+    echoContext: boolean,
+  ) {
+    super(innerKey, record, echoContext);
+  }
+  override segmentKey(params: SegmentParams | undefined): Buffer {
+    return dualSegmentKey(this.dataKey, this.outerKey, unb64(params?.salt));
+  }
+  override dispose(): void {
+    this.outerKey.fill(0);
+    super.dispose();
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * The built-in KMS: symmetric AES-256-GCM keys whose material is sealed under the root key,
+ * with the key states, rotation and deletion rules of AWS KMS
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html). S3 uses it through
+ * the three calls of KeyManagementService; the AWS KMS JSON API (../api/) through the rest.
+ *
+ * Every call reads the key's record first, so state changes take effect at once; only
+ * unsealed material is cached (cache.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import type { MetaStore } from '../../store/meta/types.js';
+import type { RootKeyring } from '../../crypto/root-key.js';
+import {
+  KmsError,
+  type EncryptionContext,
+  type GeneratedDataKey,
+  type KeyManagementService,
+  type KmsApi,
+  type KmsCaller,
+} from '../types.js';
+import { runOperation } from '../api/operations.js';
+import { ALIAS_PREFIX, AWS_ALIAS_PREFIX, type KmsScope, aliasArnOf, keyDoesNotExist, parseKeyRef } from './arn.js';
+import { MaterialCache } from './cache.js';
+import { decryptBlob, encryptBlob, parseBlob } from './ciphertext.js';
+import type { KmsKey, MaterialVersion } from './key-record.js';
+import { KeyStore, addDays, pendingDeletion } from './keys.js';
+
+export interface BuiltinKmsOptions extends KmsScope {
+  readonly meta: MetaStore;
+  readonly rootKey: RootKeyring;
+  readonly now: () => Date;
+  /** How long unsealed material stays cached (default cache.ts MATERIAL_TTL_MS). */
+  readonly cacheTtlMs?: number;
+}
+
+/** AWS's limit of on-demand rotations per key. */
+export const ON_DEMAND_ROTATION_LIMIT = 10;
+
+/** What an encryption made: the blob, and which key and material version made it. */
+export interface Sealed {
+  readonly key: KmsKey;
+  readonly material: MaterialVersion;
+  readonly ciphertext: Buffer;
+}
+
+export interface Opened {
+  readonly key: KmsKey;
+  readonly material: MaterialVersion;
+  /** Owned by the caller, who wipes it. */
+  readonly plaintext: Buffer;
+}
+
+const invalidCiphertext = (): KmsError => new KmsError('InvalidCiphertextException', '');
+export const incorrectKey = (): KmsError =>
+  new KmsError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
+
+export class BuiltinKms implements KeyManagementService {
+  readonly keys: KeyStore;
+  private readonly cache: MaterialCache;
+  readonly api: KmsApi = (operation, input, caller) => runOperation(this, operation, input, caller);
+
+  constructor(private readonly o: BuiltinKmsOptions) {
+    this.cache = new MaterialCache(o.now, o.cacheTtlMs);
+    this.keys = new KeyStore({ ...o, cache: this.cache });
+  }
+
+  get scope(): KmsScope {
+    return this.o;
+  }
+
+  get now(): Date {
+    return this.o.now();
+  }
+
+  arn(keyId: string): string {
+    return this.keys.arn(keyId);
+  }
+
+  /** Re-seals key material under the newest root key version; resolves with how many keys changed. */
+  async resealMaterials(): Promise<number> {
+    return this.keys.resealMaterials();
+  }
+
+  // ---- the S3 seam ------------------------------------------------------------------------
+
+  async generateDataKey(keyRef: string | undefined, context: EncryptionContext, bytes: number): Promise<GeneratedDataKey> {
+    const key = keyRef === undefined ? this.keys.awsS3Key() : this.keys.resolve(keyRef);
+    const plaintext = randomBytes(bytes);
+    const sealed = this.seal(key, plaintext, context, undefined);
+    return { keyArn: this.arn(sealed.key.keyId), plaintext, ciphertext: sealed.ciphertext };
+  }
+
+  async decrypt(ciphertext: Buffer, context: EncryptionContext): Promise<{ readonly keyArn: string; readonly plaintext: Buffer }> {
+    const opened = this.open(ciphertext, context, undefined, undefined);
+    return { keyArn: this.arn(opened.key.keyId), plaintext: opened.plaintext };
+  }
+
+  async keyArn(keyRef: string | undefined): Promise<string> {
+    return this.arn((keyRef === undefined ? this.keys.awsS3Key() : this.keys.resolve(keyRef)).keyId);
+  }
+
+  // ---- cryptography -----------------------------------------------------------------------
+
+  /** Encrypts under the key's current material. `caller` undefined: on behalf of S3. */
+  seal(key: KmsKey, plaintext: Buffer, context: EncryptionContext, caller: KmsCaller | undefined, action = 'Encrypt'): Sealed {
+    this.authorize(key, caller, action);
+    this.keys.requireUsable(key);
+    const material = this.keys.current(key);
+    const secret = this.keys.material(key, material.version);
+    if (secret === undefined) throw keyDoesNotExist(this.arn(key.keyId));
+    const ciphertext = encryptBlob(secret, { keyId: key.keyId, version: material.version }, plaintext, context);
+    return { key, material, ciphertext };
+  }
+
+  /**
+   * Decrypts a blob of ours. `expect`: the key the caller says it is under (Decrypt's KeyId,
+   * ReEncrypt's SourceKeyId); another key is IncorrectKeyException.
+   */
+  open(blob: Buffer, context: EncryptionContext, expect: KmsKey | undefined, caller: KmsCaller | undefined, action = 'Decrypt'): Opened {
+    const header = parseBlob(blob);
+    if (header === undefined) throw invalidCiphertext();
+    if (expect !== undefined && expect.keyId !== header.keyId) throw incorrectKey();
+    const key = this.keys.load(header.keyId);
+    if (key === undefined) throw invalidCiphertext();
+    if (key.state === 'Deleted') throw keyDoesNotExist(this.arn(key.keyId));
+    this.authorize(key, caller, action);
+    this.keys.requireUsable(key);
+    const material = key.materials.find((m) => m.version === header.version);
+    const secret = material === undefined ? undefined : this.keys.material(key, material.version);
+    const plaintext = secret === undefined ? undefined : decryptBlob(secret, blob, context);
+    if (material === undefined || plaintext === undefined) throw invalidCiphertext();
+    return { key, material, plaintext };
+  }
+
+  // ---- key management ---------------------------------------------------------------------
+
+  createKey(description: string): KmsKey {
+    return this.keys.create(description, 'CUSTOMER');
+  }
+
+  /** Keys that exist (pending deletion included, deleted ones not). */
+  listKeys(): KmsKey[] {
+    return this.keys.list().filter((k) => k.state !== 'Deleted');
+  }
+
+  enableKey(ref: string, caller: KmsCaller): void {
+    const key = this.manageable(ref, caller, 'EnableKey');
+    if (key.state === 'Disabled') this.keys.save({ ...key, state: 'Enabled' });
+  }
+
+  disableKey(ref: string, caller: KmsCaller): void {
+    const key = this.manageable(ref, caller, 'DisableKey');
+    this.keys.save({ ...key, state: 'Disabled' });
+    this.cache.invalidate(key.keyId);
+  }
+
+  scheduleKeyDeletion(ref: string, days: number, caller: KmsCaller): KmsKey {
+    const key = this.manageable(ref, caller, 'ScheduleKeyDeletion');
+    const scheduled: KmsKey = { ...key, state: 'PendingDeletion', deletionDate: addDays(this.now, days), pendingWindowInDays: days };
+    this.keys.save(scheduled);
+    this.cache.invalidate(key.keyId);
+    return scheduled;
+  }
+
+  /** Back to Disabled, as AWS does: the owner enables it explicitly. */
+  cancelKeyDeletion(ref: string, caller: KmsCaller): KmsKey {
+    const key = this.keys.resolve(ref);
+    this.authorize(key, caller, 'CancelKeyDeletion');
+    if (key.state !== 'PendingDeletion') throw new KmsError('KMSInvalidStateException', `${this.arn(key.keyId)} is not pending deletion.`);
+    const { deletionDate: _d, pendingWindowInDays: _w, ...rest } = key;
+    const cancelled: KmsKey = { ...rest, state: 'Disabled' };
+    this.keys.save(cancelled);
+    return cancelled;
+  }
+
+  enableKeyRotation(ref: string, periodDays: number, caller: KmsCaller): void {
+    const key = this.rotatable(ref, caller, 'EnableKeyRotation');
+    // A changed period counts from the last rotation (or creation), as on AWS.
+    const from = key.rotation.enabled ? this.keys.current(key).createdAt : this.now;
+    this.keys.save({ ...key, rotation: { enabled: true, periodDays, next: addDays(from, periodDays) } });
+  }
+
+  disableKeyRotation(ref: string, caller: KmsCaller): void {
+    const key = this.rotatable(ref, caller, 'DisableKeyRotation');
+    this.keys.save({ ...key, rotation: { enabled: false, periodDays: key.rotation.periodDays } });
+  }
+
+  rotateKeyOnDemand(ref: string, caller: KmsCaller): KmsKey {
+    const key = this.rotatable(ref, caller, 'RotateKeyOnDemand');
+    if (key.onDemandRotations >= ON_DEMAND_ROTATION_LIMIT) {
+      throw new KmsError(
+        'LimitExceededException',
+        `The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: ${this.arn(key.keyId)}`,
+      );
+    }
+    return this.keys.rotate(key, 'ON_DEMAND');
+  }
+
+  createAlias(name: string, targetRef: string, caller: KmsCaller): void {
+    if (name.startsWith(AWS_ALIAS_PREFIX)) throw notAuthorized();
+    const target = this.aliasTarget(targetRef, caller, 'CreateAlias');
+    if (this.o.meta.getKmsAlias(name) !== undefined) throw aliasExists(aliasArnOf(this.o, name));
+    try {
+      this.keys.linkAlias(name, target.keyId);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'STRONGBOX_ALIAS_EXISTS') throw aliasExists(aliasArnOf(this.o, name));
+      throw err;
+    }
+  }
+
+  updateAlias(name: string, targetRef: string, caller: KmsCaller): void {
+    if (name.startsWith(AWS_ALIAS_PREFIX)) throw notAuthorized();
+    this.keys.aliasOrThrow(name);
+    const target = this.aliasTarget(targetRef, caller, 'UpdateAlias');
+    this.o.meta.updateKmsAlias(name, target.keyId);
+  }
+
+  deleteAlias(name: string): void {
+    if (name.startsWith(AWS_ALIAS_PREFIX)) throw notAuthorized();
+    this.keys.aliasOrThrow(name);
+    this.o.meta.deleteKmsAlias(name);
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------
+
+  /**
+   * AWS-managed keys (aws/s3) serve AWS services only: their key policy lets an account's
+   * principals describe and list them, nothing else. `caller` undefined is S3 itself.
+   */
+  authorize(key: KmsKey, caller: KmsCaller | undefined, action: string): void {
+    if (caller === undefined || key.manager !== 'AWS') return;
+    const principal = caller.isRoot ? `arn:aws:iam::${this.o.accountId}:root` : `arn:aws:iam::${this.o.accountId}:user/${caller.userName}`;
+    throw new KmsError(
+      'AccessDeniedException',
+      `User: ${principal} is not authorized to perform: kms:${action} on resource: ${this.arn(key.keyId)} because no resource-based policy allows the kms:${action} action`,
+    );
+  }
+
+  /** A key whose state may change: not pending deletion (KMSInvalidStateException). */
+  private manageable(ref: string, caller: KmsCaller, action: string): KmsKey {
+    const key = this.keys.resolve(ref);
+    this.authorize(key, caller, action);
+    if (key.state === 'PendingDeletion') throw pendingDeletion(this.arn(key.keyId));
+    return key;
+  }
+
+  /** Rotation settings change only on an enabled key (DisabledException, KMSInvalidStateException). */
+  private rotatable(ref: string, caller: KmsCaller, action: string): KmsKey {
+    const key = this.keys.resolve(ref);
+    this.authorize(key, caller, action);
+    this.keys.requireUsable(key);
+    return key;
+  }
+
+  private aliasTarget(ref: string, caller: KmsCaller, action: string): KmsKey {
+    if (ref.startsWith(ALIAS_PREFIX) || parseKeyRef(this.o, ref).kind === 'alias') {
+      throw new KmsError('ValidationException', 'Aliases must refer to keys. Not aliases');
+    }
+    const key = this.keys.resolve(ref);
+    this.authorize(key, caller, action);
+    if (key.state === 'PendingDeletion') throw pendingDeletion(this.arn(key.keyId));
+    return key;
+  }
+}
+
+/** AWS answers changes to `alias/aws/*` with a bare NotAuthorizedException. */
+const notAuthorized = (): KmsError => new KmsError('NotAuthorizedException', '');
+const aliasExists = (aliasArn: string): KmsError => new KmsError('AlreadyExistsException', `An alias with the name ${aliasArn} already exists`);

@@ -1,0 +1,58 @@
+/**
+ * Bucket policies: PutBucketPolicy, GetBucketPolicy, DeleteBucketPolicy. The policy is kept
+ * as the JSON text the owner put and given back unchanged; it is enforced by the
+ * authorization stage (src/server/authorize.ts) before any handler runs.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html
+ */
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BucketContext, S3Response } from '../server/context.js';
+import { checkBody } from '../checksum/body-check.js';
+import { parseRequestDigests } from '../checksum/request-checksum.js';
+import { bodyChecksumRequired, malformedPolicy, noSuchBucket, noSuchBucketPolicy } from '../server/s3-error.js';
+import { readSmallBody } from '../server/xml.js';
+import { compiledPolicy } from '../server/authorize.js';
+import { validateBucketPolicy } from '../policy/parse.js';
+import { PolicyError } from '../policy/types.js';
+
+/** Amazon's limit, measured on the policy without insignificant whitespace. */
+export const MAX_POLICY_BYTES = 20 * 1024;
+/** What we read at most: room for indentation around a policy at the limit. */
+const MAX_BODY = 4 * MAX_POLICY_BYTES;
+
+export async function putBucketPolicy(ctx: BucketContext): Promise<S3Response> {
+  const announced = parseRequestDigests(ctx.headers, ctx.payload.declaredTrailers);
+  if (announced.checksum === undefined && announced.md5 === undefined) throw bodyChecksumRequired('Put Bucket Policy');
+  const check = checkBody(ctx.headers, ctx.payload, { md5: false });
+  const collected = new PassThrough();
+  const [, body] = await Promise.all([pipeline(ctx.payload.body, check.stream, collected), readSmallBody(collected, MAX_BODY)]);
+  await check.result();
+  const text = body.toString('utf8');
+  try {
+    const policy = compiledPolicy(text);
+    validateBucketPolicy(policy, {
+      bucket: ctx.bucketName,
+      directory: { accountId: ctx.config.accountId, userExists: (name) => ctx.stores.meta.getUser(name) !== undefined },
+    });
+  } catch (err) {
+    if (err instanceof PolicyError) throw malformedPolicy(err.message);
+    throw err;
+  }
+  if (Buffer.byteLength(JSON.stringify(JSON.parse(text))) > MAX_POLICY_BYTES) {
+    throw malformedPolicy('Policy exceeds the maximum allowed document size.');
+  }
+  if (!(await ctx.stores.meta.updateBucket(ctx.bucketName, { policy: text }))) throw noSuchBucket(ctx.bucketName);
+  return { status: 204 };
+}
+
+export async function getBucketPolicy(ctx: BucketContext): Promise<S3Response> {
+  const policy = ctx.bucket.policy;
+  if (policy === undefined) throw noSuchBucketPolicy(ctx.bucketName);
+  return { status: 200, headers: { 'content-type': 'application/json' }, body: policy };
+}
+
+/** 204 whether or not the bucket had a policy, as Amazon answers. */
+export async function deleteBucketPolicy(ctx: BucketContext): Promise<S3Response> {
+  if (!(await ctx.stores.meta.updateBucket(ctx.bucketName, { policy: null }))) throw noSuchBucket(ctx.bucketName);
+  return { status: 204 };
+}

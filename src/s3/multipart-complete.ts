@@ -222,7 +222,7 @@ async function complete(ctx: ObjectContext, storedUpload: UploadRecord, enc: Wri
     segments: parts.map(partSegment),
     encryption: upload.encryption,
     storageClass: upload.storageClass,
-    owner: upload.owner,
+    owner: ctx.bucket.owner,
   };
   const stored = enc === undefined ? rec : enc.sealObject(rec);
   // Checked right before the commit, with no await in between (If-None-Match / If-Match).

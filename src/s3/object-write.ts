@@ -112,7 +112,9 @@ export function singlePartRecord(ctx: ObjectContext, w: SinglePartWrite): Object
     segments: [{ blob: w.segment, size: w.digests.size, ...(w.params === undefined ? {} : { encryption: w.params }) }],
     encryption: w.enc.record,
     storageClass: w.storageClass,
-    owner: ctx.user.name,
+    // Amazon's default object ownership (BucketOwnerEnforced): the bucket owner owns every object,
+    // whoever wrote it (another user or, through a bucket policy, an anonymous one).
+    owner: ctx.bucket.owner,
   };
 }
 

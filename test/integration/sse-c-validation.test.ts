@@ -109,12 +109,6 @@ describe('SSE-C over HTTPS', () => {
       });
     }
 
-    it('x-amz-server-side-encryption: aws:kms without a triple is still 501 NotImplemented in this release', async () => {
-      const res = await raw({ method: 'PUT', path: objPath('val/sse-kms'), headers: { [H_SSE]: 'aws:kms' }, body });
-      assertS3Error(res, { status: 501, code: 'NotImplemented' }, 'SSE-KMS PUT');
-      await assertAbsent('val/sse-kms', 'SSE-KMS PUT');
-    });
-
     it('CreateMultipartUpload validates the triple the same way', async () => {
       const post = (headers: Record<string, string>) =>
         raw({ method: 'POST', path: objPath('val/mpu'), query: [['uploads', '']], headers });

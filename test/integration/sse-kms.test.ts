@@ -6,7 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ChecksumAlgorithm,
@@ -31,7 +31,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { bodyBytes, bucketName, clientEnv, runPython, s3Client, signedRequest, startServer, type TestServer } from './harness.js';
 import { md5Hex, pseudoRandomBytes } from './fixtures/checksums.js';
-import { A, H_SSE, MiB, assertS3Error, blobFiles, sdkCopySourceSse, sdkSse } from './fixtures/sse-c.js';
+import { A, H_SSE, MiB, assertS3Error, blobFiles, newBlobsOf, sdkCopySourceSse, sdkSse } from './fixtures/sse-c.js';
 import { H_BUCKET_KEY, H_CONTEXT, H_KMS_KEY, contextHeader, createKey, kmsClient, parseContext } from './fixtures/sse-kms.js';
 
 const MARKER = 'SSE-KMS-PLAINTEXT-MARKER ';
@@ -211,6 +211,34 @@ describe('SSE-KMS objects (aws:kms) on the built-in KMS, over HTTPS', () => {
     const inPlace = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'conv', CopySource: `${bucket}/conv`, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key2.id }));
     assert.equal(inPlace.SSEKMSKeyId, key2.arn, 'copy onto itself to another key (§8.2: encryption changes)');
     assert.ok((await get('conv')).body.equals(body));
+  });
+
+  it('DSSE-KMS (aws:kms:dsse): two layers on disk (32 bytes per 64 KiB package), ranges and multipart read back', async () => {
+    const body = marker(3 * 65536 + 5);
+    const blobs = await newBlobsOf(server, () =>
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'dsse', Body: body, ServerSideEncryption: 'aws:kms:dsse', SSEKMSKeyId: key1.id, BucketKeyEnabled: true })).then((put) => {
+        assert.equal(put.ServerSideEncryption, 'aws:kms:dsse');
+        assert.equal(put.SSEKMSKeyId, key1.arn);
+        assert.equal(put.BucketKeyEnabled, undefined, 'bucket keys do not apply to DSSE-KMS (§5.1)');
+      }),
+    );
+    assert.equal(blobs.length, 1);
+    assert.equal((await stat(blobs[0]!)).size, body.length + 4 * 32, 'each of the 4 packages carries two tags');
+    const { res, body: got } = await get('dsse');
+    assert.equal(res.ServerSideEncryption, 'aws:kms:dsse');
+    assert.ok(got.equals(body));
+    for (const [a, b] of [[0, 0], [65535, 65536], [100_000, 196_612]] as const) {
+      assert.ok((await get('dsse', { Range: `bytes=${a}-${b}` })).body.equals(body.subarray(a, b + 1)), `${a}-${b}`);
+    }
+    const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'dsse-mp', ServerSideEncryption: 'aws:kms:dsse' }));
+    const p1 = pseudoRandomBytes(5 * MiB, 3);
+    const u1 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'dsse-mp', UploadId: created.UploadId, PartNumber: 1, Body: p1 }));
+    assert.equal(u1.ServerSideEncryption, 'aws:kms:dsse');
+    const u2 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'dsse-mp', UploadId: created.UploadId, PartNumber: 2, Body: body }));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'dsse-mp', UploadId: created.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: u1.ETag }, { PartNumber: 2, ETag: u2.ETag }] } }));
+    assert.ok((await get('dsse-mp')).body.equals(Buffer.concat([p1, body])));
+    const toS3 = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'dsse-to-s3', CopySource: `${bucket}/dsse` }));
+    assert.ok((await get('dsse-to-s3')).body.equals(body), `copied without headers: ${String(toS3.ServerSideEncryption)}`);
   });
 
   it('boto3: ServerSideEncryption=aws:kms with SSEKMSKeyId round-trips', async () => {

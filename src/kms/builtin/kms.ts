@@ -84,7 +84,7 @@ export class BuiltinKms implements KeyManagementService {
   // ---- the S3 seam ------------------------------------------------------------------------
 
   async generateDataKey(keyRef: string | undefined, context: EncryptionContext, bytes: number): Promise<GeneratedDataKey> {
-    const key = keyRef === undefined ? this.keys.awsS3Key() : this.keys.resolve(keyRef);
+    const key = keyRef === undefined ? this.keys.awsS3Key() : this.keys.resolveFromS3(keyRef);
     const plaintext = randomBytes(bytes);
     const sealed = this.seal(key, plaintext, context, undefined);
     return { keyArn: this.arn(sealed.key.keyId), plaintext, ciphertext: sealed.ciphertext };
@@ -96,7 +96,7 @@ export class BuiltinKms implements KeyManagementService {
   }
 
   async keyArn(keyRef: string | undefined): Promise<string> {
-    return this.arn((keyRef === undefined ? this.keys.awsS3Key() : this.keys.resolve(keyRef)).keyId);
+    return this.arn((keyRef === undefined ? this.keys.awsS3Key() : this.keys.resolveFromS3(keyRef)).keyId);
   }
 
   // ---- cryptography -----------------------------------------------------------------------

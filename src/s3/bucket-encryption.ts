@@ -8,14 +8,11 @@
  * A bucket never configured answers GetBucketEncryption with Amazon's default (SSE-S3), never
  * with the pre-2023 404 ServerSideEncryptionConfigurationNotFoundError (§6, trap 28).
  */
-import { PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { BucketContext, S3Response } from '../server/context.js';
 import type { BucketEncryptionConfig } from '../store/meta/types.js';
-import { checkBody } from '../checksum/body-check.js';
-import { parseRequestDigests } from '../checksum/request-checksum.js';
-import { bodyChecksumRequired, kmsKeyIdNotApplicable, malformedXml, noSuchBucket } from '../server/s3-error.js';
-import { parseXml, readSmallBody, renderXml, xmlText, type XmlNode } from '../server/xml.js';
+import { readDocumentBody } from './document-body.js';
+import { kmsKeyIdNotApplicable, malformedXml, noSuchBucket } from '../server/s3-error.js';
+import { parseXml, renderXml, xmlText, type XmlNode } from '../server/xml.js';
 
 const ALGORITHMS: readonly BucketEncryptionConfig['sseAlgorithm'][] = ['AES256', 'aws:kms', 'aws:kms:dsse'];
 const SSE_C = 'SSE-C';
@@ -98,12 +95,7 @@ function parseConfiguration(text: Buffer): Omit<BucketEncryptionConfig, 'blocked
  * silently re-allows SSE-C [unconf]; `NONE` lifts them.
  */
 export async function putBucketEncryption(ctx: BucketContext): Promise<S3Response> {
-  const announced = parseRequestDigests(ctx.headers, ctx.payload.declaredTrailers);
-  if (announced.checksum === undefined && announced.md5 === undefined) throw bodyChecksumRequired('Put Bucket Encryption');
-  const check = checkBody(ctx.headers, ctx.payload, { md5: false });
-  const collected = new PassThrough();
-  const [, text] = await Promise.all([pipeline(ctx.payload.body, check.stream, collected), readSmallBody(collected, MAX_BODY)]);
-  await check.result();
+  const text = await readDocumentBody(ctx, { limit: MAX_BODY, requiredFor: 'Put Bucket Encryption' });
   const { blocked, ...rule } = parseConfiguration(text);
   const current = ctx.bucket.encryption;
   const config: BucketEncryptionConfig = {

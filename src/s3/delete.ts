@@ -1,12 +1,10 @@
 import type { BucketContext, ObjectContext, S3Response } from '../server/context.js';
-import { checkBody } from '../checksum/body-check.js';
 import { invalidArgument, malformedXml } from '../server/s3-error.js';
-import { parseXml, readSmallBody, renderXml, xmlText, type XmlNode } from '../server/xml.js';
+import { parseXml, renderXml, xmlText, type XmlNode } from '../server/xml.js';
 import { reclaim } from './object-write.js';
 import { toS3Error } from '../server/error-response.js';
 import { authorizeAccess } from '../server/authorize.js';
-import { pipeline } from 'node:stream/promises';
-import { PassThrough } from 'node:stream';
+import { readDocumentBody } from './document-body.js';
 
 /** Buckets are unversioned: the only version id that names anything is "null". */
 function checkVersionId(versionId: string | null | undefined): void {
@@ -31,11 +29,7 @@ const MAX_DELETE_KEYS = 1000;
 
 /** DeleteObjects: https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html */
 export async function deleteObjects(ctx: BucketContext): Promise<S3Response> {
-  // The document is small; Content-MD5 or a flexible checksum, when sent, is verified.
-  const check = checkBody(ctx.headers, ctx.payload, { md5: false });
-  const collected = new PassThrough();
-  const [, text] = await Promise.all([pipeline(ctx.payload.body, check.stream, collected), readSmallBody(collected)]);
-  await check.result();
+  const text = await readDocumentBody(ctx);
   const doc = parseXml(text).Delete;
   if (doc === undefined || doc === null || typeof doc !== 'object') throw malformedXml();
   const objects = (doc as Record<string, unknown>).Object;

@@ -4,13 +4,9 @@
  * authorization stage (src/server/authorize.ts) before any handler runs.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html
  */
-import { PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { BucketContext, S3Response } from '../server/context.js';
-import { checkBody } from '../checksum/body-check.js';
-import { parseRequestDigests } from '../checksum/request-checksum.js';
-import { bodyChecksumRequired, malformedPolicy, noSuchBucket, noSuchBucketPolicy } from '../server/s3-error.js';
-import { readSmallBody } from '../server/xml.js';
+import { readDocumentBody } from './document-body.js';
+import { malformedPolicy, noSuchBucket, noSuchBucketPolicy } from '../server/s3-error.js';
 import { compiledPolicy } from '../server/authorize.js';
 import { validateBucketPolicy } from '../policy/parse.js';
 import { PolicyError } from '../policy/types.js';
@@ -21,12 +17,7 @@ export const MAX_POLICY_BYTES = 20 * 1024;
 const MAX_BODY = 4 * MAX_POLICY_BYTES;
 
 export async function putBucketPolicy(ctx: BucketContext): Promise<S3Response> {
-  const announced = parseRequestDigests(ctx.headers, ctx.payload.declaredTrailers);
-  if (announced.checksum === undefined && announced.md5 === undefined) throw bodyChecksumRequired('Put Bucket Policy');
-  const check = checkBody(ctx.headers, ctx.payload, { md5: false });
-  const collected = new PassThrough();
-  const [, body] = await Promise.all([pipeline(ctx.payload.body, check.stream, collected), readSmallBody(collected, MAX_BODY)]);
-  await check.result();
+  const body = await readDocumentBody(ctx, { limit: MAX_BODY, requiredFor: 'Put Bucket Policy' });
   const text = body.toString('utf8');
   try {
     const policy = compiledPolicy(text);

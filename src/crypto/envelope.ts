@@ -4,19 +4,21 @@
  * nonce ‖ AES-256-GCM ciphertext ‖ tag, with associated data naming what they belong to, so a
  * sealed key or metadata block copied onto another object fails to open.
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
+import { hkdfSha256 } from './hkdf.js';
+import { secureRandomBytes } from './random.js';
 
 const CIPHER = 'aes-256-gcm';
 const NONCE_SIZE = 12;
 const TAG_SIZE = 16;
 export const KEY_SIZE = 32;
 
-export const newDataKey = (): Buffer => randomBytes(KEY_SIZE);
-export const newSalt = (): Buffer => randomBytes(32);
+export const newDataKey = (): Buffer => secureRandomBytes(KEY_SIZE);
+export const newSalt = (): Buffer => secureRandomBytes(32);
 
 /** Seals `plain` under `key`, bound to `aad`. */
 export function seal(key: Buffer, plain: Buffer, aad: Buffer): Buffer {
-  const iv = randomBytes(NONCE_SIZE);
+  const iv = secureRandomBytes(NONCE_SIZE);
   const c = createCipheriv(CIPHER, key, iv);
   c.setAAD(aad);
   const body = c.update(plain);
@@ -52,7 +54,7 @@ export function deriveKek(secret: Buffer, salt: Buffer, info: Buffer): Buffer {
   // near S3's 1,024-byte limit exceeds: such info is replaced by its SHA-256. Objects with info
   // that long could never be written before, so no stored key derives differently.
   const bound = info.length <= MAX_HKDF_INFO ? info : createHash('sha256').update(info).digest();
-  return Buffer.from(hkdfSync('sha256', secret, salt, bound, KEY_SIZE));
+  return hkdfSha256(secret, salt, bound);
 }
 
 /** Length-prefixed concatenation, so that no two different tuples give the same bytes. */

@@ -12,7 +12,8 @@
  *   ChaCha20-Poly1305 under a second, independent 32-byte key with the same nonce; the
  *   64-byte segment key is `dualSegmentKey(dataKey1, dataKey2, salt)`.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, timingSafeEqual } from 'node:crypto';
+import { hkdfSha256 } from './hkdf.js';
 import { Transform, type TransformCallback } from 'node:stream';
 
 // Frozen format (docs/adr/0002-encryption-envelope.md): changing the package size, the tag
@@ -143,7 +144,7 @@ export const encryptedSize = (plainSize: number, format: PackageFormat = SINGLE_
 
 /** The key of one segment: HKDF-SHA256 of the object's data key and the segment's salt. */
 export function segmentKey(dataKey: Buffer, salt: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', dataKey, salt, SEGMENT_KEY_INFO, KEY_SIZE));
+  return hkdfSha256(dataKey, salt, SEGMENT_KEY_INFO);
 }
 
 /**
@@ -157,7 +158,7 @@ export function dualSegmentKey(dataKey1: Buffer, dataKey2: Buffer, salt: Buffer)
     throw new RangeError('a dual-layer segment key needs two independent data keys');
   }
   const inner = segmentKey(dataKey1, salt);
-  const outer = Buffer.from(hkdfSync('sha256', dataKey2, salt, OUTER_SEGMENT_KEY_INFO, KEY_SIZE));
+  const outer = hkdfSha256(dataKey2, salt, OUTER_SEGMENT_KEY_INFO);
   const key = Buffer.alloc(2 * KEY_SIZE);
   inner.copy(key, 0);
   outer.copy(key, KEY_SIZE);

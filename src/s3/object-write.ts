@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { Readable, type Transform } from 'node:stream';
+import { secureRandomBytes } from '../crypto/random.js';
 import { pipeline } from 'node:stream/promises';
 import type { BlobSegment } from '../store/blob/types.js';
 import type { ObjectRecord, ObjectSegment } from '../store/meta/types.js';
@@ -119,5 +119,5 @@ export function singlePartRecord(ctx: ObjectContext, w: SinglePartWrite): Object
 }
 
 /** An opaque ETag for objects whose ETag must not be the plaintext MD5 (random per upload). */
-export const randomEtag = (): string => `"${randomBytes(16).toString('hex')}"`;
+export const randomEtag = (): string => `"${secureRandomBytes(16).toString('hex')}"`;
 export const quoteEtag = (md5: Buffer): string => `"${md5.toString('hex')}"`;

@@ -16,6 +16,7 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  PutBucketEncryptionCommand,
   PutObjectCommand,
   UploadPartCommand,
   UploadPartCopyCommand,
@@ -239,6 +240,42 @@ describe('SSE-KMS objects (aws:kms) on the built-in KMS, over HTTPS', () => {
     assert.ok((await get('dsse-mp')).body.equals(Buffer.concat([p1, body])));
     const toS3 = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'dsse-to-s3', CopySource: `${bucket}/dsse` }));
     assert.ok((await get('dsse-to-s3')).body.equals(body), `copied without headers: ${String(toS3.ServerSideEncryption)}`);
+  });
+
+  it('a bucket whose default is aws:kms (with its key and bucket key) or aws:kms:dsse encrypts header-less PUT, copy and multipart with it', async () => {
+    const kmsBucket = bucketName('kmsdefault');
+    await s3.send(new CreateBucketCommand({ Bucket: kmsBucket }));
+    await s3.send(new PutBucketEncryptionCommand({
+      Bucket: kmsBucket,
+      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/testkey-1' }, BucketKeyEnabled: true }] },
+    }));
+    const aliasArn = (await kms.send(new DescribeKeyCommand({ KeyId: 'alias/testkey-1' }))).KeyMetadata?.Arn;
+    const put = await s3.send(new PutObjectCommand({ Bucket: kmsBucket, Key: 'plain-put', Body: 'by default' }));
+    assert.equal(put.ServerSideEncryption, 'aws:kms');
+    assert.equal(put.SSEKMSKeyId, aliasArn, "the bucket default's key");
+    assert.equal(put.BucketKeyEnabled, true, "the rule's BucketKeyEnabled applies");
+    const noBucketKey = await s3.send(new PutObjectCommand({ Bucket: kmsBucket, Key: 'no-bk', Body: 'x', BucketKeyEnabled: false }));
+    assert.equal(noBucketKey.BucketKeyEnabled, undefined, 'the request header overrides the rule');
+    const asked = await s3.send(new PutObjectCommand({ Bucket: kmsBucket, Key: 'asked-s3', Body: 'x', ServerSideEncryption: 'AES256' }));
+    assert.equal(asked.ServerSideEncryption, 'AES256', 'request headers win over the default');
+    const otherKey = await s3.send(new PutObjectCommand({ Bucket: kmsBucket, Key: 'other-key', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key2.id }));
+    assert.equal(otherKey.SSEKMSKeyId, key2.arn);
+    const copied = await s3.send(new CopyObjectCommand({ Bucket: kmsBucket, Key: 'copied', CopySource: `${bucket}/by-id` }));
+    assert.equal(copied.SSEKMSKeyId, aliasArn, "a copy takes the destination bucket's default, not the source's key");
+    const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: kmsBucket, Key: 'mp' }));
+    assert.equal(created.SSEKMSKeyId, aliasArn);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: kmsBucket, Key: 'plain-put' }));
+    assert.equal(head.SSEKMSKeyId, aliasArn);
+    assert.equal((await bodyBytes((await s3.send(new GetObjectCommand({ Bucket: kmsBucket, Key: 'plain-put' }))).Body)).toString(), 'by default');
+
+    await s3.send(new PutBucketEncryptionCommand({
+      Bucket: kmsBucket,
+      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms:dsse' }, BucketKeyEnabled: true }] },
+    }));
+    const dsse = await s3.send(new PutObjectCommand({ Bucket: kmsBucket, Key: 'dsse-default', Body: 'two layers' }));
+    assert.equal(dsse.ServerSideEncryption, 'aws:kms:dsse');
+    assert.equal(dsse.SSEKMSKeyId, (await kms.send(new DescribeKeyCommand({ KeyId: 'alias/aws/s3' }))).KeyMetadata?.Arn, 'no key id in the rule: aws/s3');
+    assert.equal(dsse.BucketKeyEnabled, undefined);
   });
 
   it('boto3: ServerSideEncryption=aws:kms with SSEKMSKeyId round-trips', async () => {

@@ -7,7 +7,7 @@
  * Every call reads the key's record first, so state changes take effect at once; only
  * unsealed material is cached (cache.ts).
  */
-import { randomBytes } from 'node:crypto';
+import { secureRandomBytes } from '../../crypto/random.js';
 import type { MetaStore } from '../../store/meta/types.js';
 import type { RootKeyring } from '../../crypto/root-key.js';
 import {
@@ -85,7 +85,7 @@ export class BuiltinKms implements KeyManagementService {
 
   async generateDataKey(keyRef: string | undefined, context: EncryptionContext, bytes: number): Promise<GeneratedDataKey> {
     const key = keyRef === undefined ? this.keys.awsS3Key() : this.keys.resolveFromS3(keyRef);
-    const plaintext = randomBytes(bytes);
+    const plaintext = secureRandomBytes(bytes);
     const sealed = this.seal(key, plaintext, context, undefined);
     return { keyArn: this.arn(sealed.key.keyId), plaintext, ciphertext: sealed.ciphertext };
   }

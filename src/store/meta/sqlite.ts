@@ -52,6 +52,9 @@ const META_CODES: ReadonlySet<string> = new Set<MetaStoreErrorCode>([
 /** How long a looked-up user is trusted before the table is read again. */
 const USER_CACHE_MS = 1000;
 const USER_CACHE_MAX = 10_000;
+/** How long a looked-up KMS key or alias is trusted (see getKmsKey). */
+const KMS_CACHE_MS = 1000;
+const KMS_CACHE_MAX = 10_000;
 const BUCKET_CACHE_MAX = 100_000;
 const OBJECT_CACHE_MAX = 50_000;
 const OBJECT_CACHE_MAX_BYTES = 64 * 1024 * 1024;
@@ -207,8 +210,23 @@ export class SqliteMetaStore implements MetaStore {
 
   // ---- built-in KMS (synchronous like users: rare, and durable before they return) ----
 
+  /**
+   * Every encrypted request under a KMS key looks the key (and often an alias) up, so both are
+   * cached briefly, like users: this store's own writes clear the cache at once, another
+   * process's (a second server on the same database) are seen within KMS_CACHE_MS.
+   */
   getKmsKey(keyId: string): KmsKeyRecord | undefined {
-    return this.reader.getKmsKey(keyId);
+    return this.kmsCached(`key:${keyId}`, () => this.reader.getKmsKey(keyId));
+  }
+  private readonly kmsCache = new Map<string, { value: KmsKeyRecord | KmsAliasRecord | undefined; at: number }>();
+  private kmsCached<T extends KmsKeyRecord | KmsAliasRecord>(id: string, read: () => T | undefined): T | undefined {
+    const now = performance.now();
+    const hit = this.kmsCache.get(id);
+    if (hit !== undefined && now - hit.at < KMS_CACHE_MS) return hit.value as T | undefined;
+    const value = read();
+    if (this.kmsCache.size >= KMS_CACHE_MAX) this.kmsCache.clear();
+    this.kmsCache.set(id, { value, at: now });
+    return value;
   }
   listKmsKeys(): KmsKeyRecord[] {
     return this.reader.listKmsKeys();
@@ -217,7 +235,7 @@ export class SqliteMetaStore implements MetaStore {
     this.writeNow(() => this.s.putKmsKey.run(key.keyId, key.createdAt.getTime(), JSON.stringify(key.meta)));
   }
   getKmsAlias(name: string): KmsAliasRecord | undefined {
-    return this.reader.getKmsAlias(name);
+    return this.kmsCached(`alias:${name}`, () => this.reader.getKmsAlias(name));
   }
   listKmsAliases(): KmsAliasRecord[] {
     return this.reader.listKmsAliases();
@@ -240,6 +258,7 @@ export class SqliteMetaStore implements MetaStore {
 
   /** A write on the main connection, made durable before it returns. */
   private writeNow<T>(write: () => T): T {
+    this.kmsCache.clear();
     let result: T;
     try {
       result = write();

@@ -16,21 +16,13 @@ import { b64, unb64 } from './data-keyed.js';
 import { MetadataSealing } from './metadata-sealing.js';
 import { KEY_SIZE } from './envelope.js';
 import { SSE_HEADER } from './sse-c.js';
+import { BUCKET_KEY_HEADER, KMS_CONTEXT_HEADER, KMS_KEY_ID_HEADER, type WriteChoice } from './write-choice.js';
 
 /** Record format id; frozen (changing it breaks stored objects). */
 const FORMAT = 1;
-const KEY_ID_HEADER = `${SSE_HEADER}-aws-kms-key-id`;
-const CONTEXT_HEADER = `${SSE_HEADER}-context`;
-const BUCKET_KEY_HEADER = `${SSE_HEADER}-bucket-key-enabled`;
 
-export interface KmsWrite {
-  readonly dsse: boolean;
-  readonly keyId: string | undefined;
-  readonly context: EncryptionContext;
-  /** The client sent a context: Put, Copy and CreateMPU answers echo it. */
-  readonly contextSent: boolean;
-  readonly bucketKeyEnabled: boolean;
-}
+/** What a write asked of the KMS modes (chooseWriteEncryption). */
+type KmsWrite = Extract<WriteChoice, { kind: 'kms' }>;
 
 export const isKmsMode = (mode: string): boolean => mode === 'sse-kms' || mode === 'dsse-kms';
 
@@ -38,7 +30,7 @@ export const isKmsMode = (mode: string): boolean => mode === 'sse-kms' || mode =
 export function kmsResponseHeaders(record: EncryptionRecord): Record<string, string> {
   const headers: Record<string, string> = {
     [SSE_HEADER]: record.mode === 'dsse-kms' ? 'aws:kms:dsse' : 'aws:kms',
-    [KEY_ID_HEADER]: String(record.keyArn),
+    [KMS_KEY_ID_HEADER]: String(record.keyArn),
   };
   if (record.bucketKeyEnabled === true) headers[BUCKET_KEY_HEADER] = 'true';
   return headers;
@@ -99,7 +91,7 @@ export class KmsKeyed extends MetadataSealing {
 
   responseHeaders(): Record<string, string> {
     const headers = kmsResponseHeaders(this.record);
-    if (this.echoContext) headers[CONTEXT_HEADER] = Buffer.from(JSON.stringify(this.record.context)).toString('base64');
+    if (this.echoContext) headers[KMS_CONTEXT_HEADER] = Buffer.from(JSON.stringify(this.record.context)).toString('base64');
     return headers;
   }
 }

@@ -5,6 +5,7 @@ import { openObject, type ReadableObject } from '../crypto/encryption.js';
 import { checksumHeaders } from '../checksum/response-headers.js';
 import { invalidPart, noSuchKey, invalidArgument } from '../server/s3-error.js';
 import { header, intParam, objectHeaders } from './headers.js';
+import { authorizeAccess } from '../server/authorize.js';
 import { evaluateReadConditions } from './conditions.js';
 import { contentRange, parseRange, type ByteRange } from './range.js';
 
@@ -18,10 +19,16 @@ const RESPONSE_OVERRIDES: Record<string, string> = {
   'response-content-encoding': 'content-encoding',
 };
 
-/** Looks up the object, or NoSuchKey (HEAD sends the status only). */
+/**
+ * Looks up the object, or NoSuchKey (HEAD sends the status only). As on Amazon, a requester who
+ * may not list the bucket (s3:ListBucket) learns nothing of which keys exist: 403, not 404.
+ */
 export function findObject(ctx: ObjectContext): ObjectRecord {
   const rec = ctx.stores.meta.getObject(ctx.bucketName, ctx.key);
-  if (rec === undefined) throw noSuchKey(ctx.key);
+  if (rec === undefined) {
+    authorizeAccess(ctx.requester, ctx.bucket, undefined, 's3:ListBucket');
+    throw noSuchKey(ctx.key);
+  }
   return rec;
 }
 

@@ -308,6 +308,9 @@ for (const transport of TRANSPORTS) {
       const got = await s3r.send(new GetObjectCommand({ Bucket: bucket, Key: 'public/a.txt' }));
       assert.equal((await bodyBytes(got.Body)).toString(), 'body of public/a.txt');
       await denied(s3r.send(new GetObjectCommand({ Bucket: bucket, Key: 'private/b.txt' })));
+      // A missing key is 403 to a reader who may not list the bucket (its ListBucket is only for
+      // requests with the public/ prefix): existence is not revealed, as on Amazon.
+      await denied(s3r.send(new GetObjectCommand({ Bucket: bucket, Key: 'public/missing.txt' })));
       const listed = await s3r.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'public/' }));
       assert.deepEqual(listed.Contents?.map((c) => c.Key), ['public/a.txt']);
       await denied(s3r.send(new ListObjectsV2Command({ Bucket: bucket })));
@@ -330,6 +333,20 @@ for (const transport of TRANSPORTS) {
       assert.deepEqual(del.Errors?.map((e) => [e.Key, e.Code]), [['private/b.txt', 'AccessDenied']]);
       assert.equal(await exists(bucket, 'private/b.txt'), true);
       assert.equal(await exists(bucket, 'public/tmp/scratch'), false);
+    });
+
+    it('a missing key is 404 to a reader allowed s3:ListBucket, 403 to one who is not', async () => {
+      const bucket = await newBucket();
+      await setPolicy(bucket, { Sid: 'Get', Effect: 'Allow', Principal: { AWS: userArn(READER) }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` });
+      const status = (p: Promise<unknown>) => p.then(() => 200, (err: { $metadata?: { httpStatusCode?: number } }) => err.$metadata?.httpStatusCode);
+      assert.equal(await status(s3r.send(new HeadObjectCommand({ Bucket: bucket, Key: 'missing' }))), 403);
+      await setPolicy(
+        bucket,
+        { Sid: 'Get', Effect: 'Allow', Principal: { AWS: userArn(READER) }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` },
+        { Sid: 'List', Effect: 'Allow', Principal: { AWS: userArn(READER) }, Action: 's3:ListBucket', Resource: `arn:aws:s3:::${bucket}` },
+      );
+      assert.equal(await status(s3r.send(new HeadObjectCommand({ Bucket: bucket, Key: 'missing' }))), 404);
+      assert.equal(await status(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'missing' }))), 404, 'the owner may always list');
     });
 
     it('anonymous requests: refused without a policy, GetObject allowed by Principal "*" and nothing more', async () => {

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerServe } from './serve.js';
 import { registerUser } from './user.js';
 import { registerRootKey } from './root-key.js';
+import { registerKey } from './key.js';
 import { ConfigError } from '../config.js';
 
 const program = new Command();
@@ -14,6 +15,7 @@ program
 registerServe(program);
 registerUser(program);
 registerRootKey(program);
+registerKey(program);
 
 try {
   await program.parseAsync(process.argv);

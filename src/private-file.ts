@@ -1,25 +1,47 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { link, open, rename, unlink } from 'node:fs/promises';
+
+/** Writes `data` to a fresh temporary file beside `path` with `mode`, fsynced; returns its path. */
+async function writeTemp(path: string, data: string | Buffer, mode: number): Promise<string> {
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode);
+  try {
+    await fh.writeFile(data);
+    await fh.chmod(mode); // the umask may have changed the create mode
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await fh.close();
+  return tmp;
+}
 
 /**
  * Writes a small file atomically with `mode` (0600 for keys and credentials): a fresh
  * temporary file, fsync, then rename over `path`. A crash leaves the old file or the new.
  */
 export async function writeFileAtomic(path: string, data: string, mode: number): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  const fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode);
+  const tmp = await writeTemp(path, data, mode);
   try {
-    try {
-      await fh.writeFile(data, 'utf8');
-      await fh.chmod(mode); // the umask may have changed the create mode
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * Creates a new file the same way, but never replaces one: the temporary file is hard-linked
+ * to `path`, which fails with EEXIST if `path` exists. `path` never holds half the data.
+ */
+export async function createFileAtomic(path: string, data: string | Buffer, mode: number): Promise<void> {
+  const tmp = await writeTemp(path, data, mode);
+  try {
+    await link(tmp, path);
+  } finally {
+    await unlink(tmp);
   }
 }

@@ -10,7 +10,8 @@
  * `serve` loads it before anything is served; SSE-S3 (sse-s3.ts) seals data keys under it, and
  * the built-in KMS will seal its keys under it.
  */
-import { createHmac, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { SCRYPT_COST, isSaneScryptCost, passphraseKey } from './passphrase-key.js';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../private-file.js';
@@ -68,8 +69,6 @@ export const ROOT_KEY_FILE = 'root-key.json';
 const ROOT_KEY_IDS_FILE = 'root-key-ids';
 const FILE_FORMAT = 'strongbox-root-key/1';
 const FILE_AAD = bindingOf('strongbox/v1/root-key-file');
-// scrypt cost: about 100 ms and 32 MiB here, once per start.
-const SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
 
 interface StoredVersion {
   version: number;
@@ -102,11 +101,6 @@ function fromStored(s: StoredVersion): RootKeyVersion {
 
 const toStored = (v: RootKeyVersion): StoredVersion => ({ version: v.version, created: v.createdAt.toISOString(), key: v.key.toString('base64') });
 
-function scrypt(passphrase: string, salt: Buffer, p: { N: number; r: number; p: number }): Promise<Buffer> {
-  const opts: ScryptOptions = { N: p.N, r: p.r, p: p.p, maxmem: 256 * p.N * p.r + 16 * 1024 * 1024 };
-  return new Promise((resolve, reject) => scryptCb(passphrase, salt, KEY_SIZE, opts, (err, key) => (err ? reject(err) : resolve(key))));
-}
-
 async function askPassphrase(opts: RootKeyOptions, why: string): Promise<string> {
   const phrase = opts.passphrase === undefined ? undefined : await opts.passphrase();
   if (phrase === undefined || phrase === '') throw new RootKeyError('STRONGBOX_ROOT_KEY_PASSPHRASE', why);
@@ -117,10 +111,10 @@ async function encodeFile(versions: readonly RootKeyVersion[], passphrase: strin
   const keys = versions.map(toStored);
   if (passphrase === undefined) return JSON.stringify({ format: FILE_FORMAT, keys } satisfies KeyFile, null, 2) + '\n';
   const salt = randomBytes(32);
-  const kek = await scrypt(passphrase, salt, SCRYPT);
+  const kek = await passphraseKey(passphrase, salt, SCRYPT_COST);
   const sealed = seal(kek, Buffer.from(JSON.stringify(keys)), FILE_AAD);
   kek.fill(0);
-  const file: KeyFile = { format: FILE_FORMAT, scrypt: { salt: salt.toString('base64'), ...SCRYPT }, sealed: sealed.toString('base64') };
+  const file: KeyFile = { format: FILE_FORMAT, scrypt: { salt: salt.toString('base64'), ...SCRYPT_COST }, sealed: sealed.toString('base64') };
   return JSON.stringify(file, null, 2) + '\n';
 }
 
@@ -134,9 +128,9 @@ async function decodeFile(text: string, opts: RootKeyOptions): Promise<{ version
   if (file.format !== FILE_FORMAT) throw new RootKeyError('STRONGBOX_ROOT_KEY_INVALID', 'the root key file has an unknown format');
   if (file.sealed === undefined) return { versions: (file.keys ?? []).map(fromStored), passphrase: undefined };
   const params = file.scrypt;
-  if (params === undefined) throw new RootKeyError('STRONGBOX_ROOT_KEY_INVALID', 'the sealed root key file has no scrypt parameters');
+  if (params === undefined || !isSaneScryptCost(params)) throw new RootKeyError('STRONGBOX_ROOT_KEY_INVALID', 'the sealed root key file has no valid scrypt parameters');
   const passphrase = await askPassphrase(opts, 'the root key file is sealed: a passphrase is needed');
-  const kek = await scrypt(passphrase, Buffer.from(params.salt, 'base64'), params);
+  const kek = await passphraseKey(passphrase, Buffer.from(params.salt, 'base64'), params);
   const plain = open(kek, Buffer.from(file.sealed, 'base64'), FILE_AAD);
   kek.fill(0);
   if (plain === undefined) throw new RootKeyError('STRONGBOX_ROOT_KEY_PASSPHRASE', 'the passphrase does not open the root key file');

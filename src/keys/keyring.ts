@@ -9,7 +9,8 @@
  * `{"keys":[{"name","created","key"}]}` under scrypt(passphrase, salt), with the format as
  * associated data. Changing this layout breaks stored keyrings: bump the format version.
  */
-import { scrypt as scryptCb, randomBytes, type ScryptOptions } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { SCRYPT_COST, isSaneScryptCost, passphraseKey, type ScryptCost } from '../crypto/passphrase-key.js';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { bindingOf, open, seal } from '../crypto/envelope.js';
@@ -19,12 +20,6 @@ import { KEY_BYTES, KEY_NAME_RE, parseKeyText } from './keyref.js';
 
 export const KEYRING_FORMAT = 'strongbox-keyring/1';
 const AAD = bindingOf('strongbox/v1/keyring', KEYRING_FORMAT);
-/** scrypt cost of new keyrings: about 100 ms and 32 MiB per open. */
-export const KEYRING_SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
-// A damaged or hostile file must not make us allocate gigabytes.
-const MAX_N = 2 ** 20;
-const MAX_R = 32;
-const MAX_P = 16;
 
 export interface KeyringEntry {
   readonly name: string;
@@ -32,11 +27,8 @@ export interface KeyringEntry {
   readonly created: Date;
 }
 
-interface ScryptParams {
+interface ScryptParams extends ScryptCost {
   salt: string;
-  N: number;
-  r: number;
-  p: number;
 }
 interface KeyringFile {
   format: string;
@@ -52,10 +44,8 @@ interface StoredEntry {
 /** Asked for the passphrase; `creating` is true when a new keyring will be sealed with it. */
 export type PassphraseSource = (creating: boolean) => Promise<string>;
 
-function deriveKek(passphrase: string, salt: Buffer, p: { N: number; r: number; p: number }): Promise<Buffer> {
-  const opts: ScryptOptions = { N: p.N, r: p.r, p: p.p, maxmem: 256 * p.N * p.r + 16 * 1024 * 1024 };
-  return new Promise((resolve, reject) => scryptCb(passphrase.normalize('NFC'), salt, KEY_BYTES, opts, (err, key) => (err ? reject(err) : resolve(key))));
-}
+/** The keyring's key: the passphrase in NFC, so the same words typed on another system open it. */
+const deriveKek = (passphrase: string, salt: Buffer, cost: ScryptCost): Promise<Buffer> => passphraseKey(passphrase.normalize('NFC'), salt, cost);
 
 const corrupt = (path: string, why: string) => new KeyError('STRONGBOX_KEYRING_CORRUPT', `the keyring ${path} is damaged or not a keyring: ${why}`);
 
@@ -64,9 +54,7 @@ function checkFile(path: string, value: unknown): KeyringFile {
   const f = value as Partial<KeyringFile>;
   if (f.format !== KEYRING_FORMAT) throw corrupt(path, `unknown format (expected ${KEYRING_FORMAT})`);
   const s = f.scrypt;
-  const pow2 = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 2 && (n as number) <= MAX_N && ((n as number) & ((n as number) - 1)) === 0;
-  const small = (n: unknown, max: number): n is number => Number.isSafeInteger(n) && (n as number) >= 1 && (n as number) <= max;
-  if (typeof s !== 'object' || typeof s.salt !== 'string' || !pow2(s.N) || !small(s.r, MAX_R) || !small(s.p, MAX_P)) {
+  if (typeof s !== 'object' || typeof s.salt !== 'string' || !isSaneScryptCost(s)) {
     throw corrupt(path, 'bad scrypt parameters');
   }
   if (typeof f.sealed !== 'string') throw corrupt(path, 'no sealed content');
@@ -122,7 +110,7 @@ export class Keyring {
       if (opts.create !== true) throw new KeyError('STRONGBOX_KEYRING_NAME', `there is no keyring at ${path} (\`strongbox key new --name NAME\` creates it)`);
       const phrase = await passphrase(true);
       if (phrase === '') throw new KeyError('STRONGBOX_KEYRING_PASSPHRASE', 'the keyring passphrase is empty');
-      const params = { salt: randomBytes(32).toString('base64'), ...KEYRING_SCRYPT };
+      const params = { salt: randomBytes(32).toString('base64'), ...SCRYPT_COST };
       return new Keyring(path, [], await deriveKek(phrase, Buffer.from(params.salt, 'base64'), params), params, false);
     }
     let json: unknown;

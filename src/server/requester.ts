@@ -1,10 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
 import type { Config } from '../config.js';
 import type { UserRecord } from '../store/meta/types.js';
 import type { ConditionLookup, Principal } from '../policy/types.js';
-import { normalizeIp } from '../policy/conditions.js';
-import { isSecure } from './secure-transport.js';
+import { isSecure, sourceIp } from './secure-transport.js';
 
 /**
  * Who sent a request and how: what the authorization stage evaluates policies against, kept
@@ -44,31 +42,6 @@ export function requesterOf(
     query,
     now,
   };
-}
-
-/**
- * `aws:SourceIp`: the socket's peer. When that peer is a proxy named by --trust-proxy, the
- * client is the last address in X-Forwarded-For that is not itself a trusted proxy (each
- * proxy appends the address it received from; only trusted ones can be believed).
- */
-export function sourceIp(config: Config, req: IncomingMessage): string | undefined {
-  const remote = req.socket.remoteAddress;
-  if (remote === undefined) return undefined;
-  const peer = normalizeIp(remote);
-  const proxies = config.trustedProxies;
-  const trusted = (ip: string): boolean => proxies !== undefined && proxies.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4');
-  if (!trusted(peer)) return peer;
-  const forwarded = req.headers['x-forwarded-for'];
-  const hops = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded ?? '')
-    .split(',')
-    .map((h) => normalizeIp(h.trim()))
-    .filter((h) => h !== '');
-  for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = hops[i]!;
-    if (isIP(hop) === 0) return peer;
-    if (!trusted(hop)) return hop;
-  }
-  return hops[0] ?? peer;
 }
 
 /** Request headers that are S3 condition keys (`s3:<header>`), from the request only (§7). */

@@ -1,60 +1,19 @@
 import type { Command } from 'commander';
 import { mkdir, readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fingerprintOf } from '../keys/fingerprint.js';
 import { KeyError } from '../keys/key-error.js';
 import { writeNewSecretFile } from '../keys/key-file.js';
-import { resolveKeyRef } from '../keys/keyref.js';
-import { Keyring } from '../keys/keyring.js';
 import { combineShares, parseShare, splitKey, type KeyShare } from '../keys/shares.js';
-import { confirm, isInteractive, readHidden } from '../keys/terminal.js';
+import { confirm, isInteractive } from '../keys/terminal.js';
+import { KEYRING_FLAGS, KEYRING_HELP, keyFromRef, withKeyring, type KeyringOpts } from './keyring-options.js';
 
 type Format = 'hex' | 'base64' | 'raw';
-interface KeyringOpts {
-  keyring?: string;
-}
-
 const LOSS_WARNING =
   '\n!!! Keep this key safe and backed up. Strongbox never stores SSE-C keys: if this key is lost,\n' +
   '!!! NOBODY can recover the data encrypted with it — not you, not the server operator.\n' +
   '!!! Consider `strongbox key split` to give shares to several custodians.\n\n';
-
-function keyringPath(opts: KeyringOpts): string {
-  return resolve(opts.keyring ?? process.env.STRONGBOX_KEYRING ?? join(homedir(), '.config', 'strongbox', 'keyring.json'));
-}
-
-async function passphrase(creating: boolean): Promise<string> {
-  const fromEnv = process.env.STRONGBOX_KEYRING_PASSPHRASE;
-  if (fromEnv !== undefined) return fromEnv;
-  if (!isInteractive()) {
-    throw new KeyError('STRONGBOX_KEYRING_PASSPHRASE', 'the keyring needs a passphrase: set STRONGBOX_KEYRING_PASSPHRASE or run on a terminal');
-  }
-  const phrase = await readHidden(creating ? 'New keyring passphrase: ' : 'Keyring passphrase: ');
-  if (creating && (await readHidden('Repeat the passphrase: ')) !== phrase) {
-    throw new KeyError('STRONGBOX_KEYRING_PASSPHRASE', 'the passphrases differ');
-  }
-  return phrase;
-}
-
-/** Opens the keyring for one command and wipes it afterwards. */
-async function withKeyring<T>(opts: KeyringOpts, create: boolean, fn: (ring: Keyring) => Promise<T>): Promise<T> {
-  const ring = await Keyring.open(keyringPath(opts), passphrase, { create });
-  try {
-    return await fn(ring);
-  } finally {
-    ring.wipe();
-  }
-}
-
-/** Resolves a KEYREF, opening the keyring only when the reference is a name. */
-async function keyFromRef(ref: string, opts: KeyringOpts, ring?: Keyring): Promise<Buffer> {
-  return resolveKeyRef(ref, {
-    env: process.env,
-    lookup: async (name) => (ring === undefined ? withKeyring(opts, false, async (r) => r.get(name)) : ring.get(name)),
-  });
-}
 
 function parseFormat(value: string): Format {
   if (value === 'hex' || value === 'base64' || value === 'raw') return value;
@@ -137,8 +96,6 @@ async function readShareArg(arg: string, index: number): Promise<{ share: KeySha
 /** `strongbox key …`: SSE-C key custody (issue 5). */
 export function registerKey(program: Command): void {
   const cmd = program.command('key').description('create, store, back up and split SSE-C keys (KEYREF: keyring NAME, @FILE or env:VAR)');
-  const keyringOption = '--keyring <file>';
-  const keyringHelp = 'keyring file (default $STRONGBOX_KEYRING or ~/.config/strongbox/keyring.json)';
 
   cmd
     .command('new')
@@ -146,7 +103,7 @@ export function registerKey(program: Command): void {
     .option('--name <name>', 'store it in the keyring under this name')
     .option('--out <file>', 'write it to a new file (mode 0600)')
     .option('--format <format>', 'hex, base64 or raw', 'hex')
-    .option(keyringOption, keyringHelp)
+    .option(KEYRING_FLAGS, KEYRING_HELP)
     .action(async (opts: KeyringOpts & { name?: string; out?: string; format: string }) => {
       const format = parseFormat(opts.format);
       const key = randomBytes(32);
@@ -163,7 +120,7 @@ export function registerKey(program: Command): void {
   cmd
     .command('fingerprint <keyref>')
     .description('print the key MD5 S3 echoes (x-amz-server-side-encryption-customer-key-MD5) and a short SHA-256 fingerprint')
-    .option(keyringOption, keyringHelp)
+    .option(KEYRING_FLAGS, KEYRING_HELP)
     .action(async (ref: string, opts: KeyringOpts) => {
       const key = await keyFromRef(ref, opts);
       describe(key, false);
@@ -173,7 +130,7 @@ export function registerKey(program: Command): void {
   cmd
     .command('list')
     .description('list the keyring: names, fingerprints and creation dates (never keys)')
-    .option(keyringOption, keyringHelp)
+    .option(KEYRING_FLAGS, KEYRING_HELP)
     .action(async (opts: KeyringOpts) => {
       await withKeyring(opts, false, async (ring) => {
         for (const e of ring.list()) {
@@ -187,7 +144,7 @@ export function registerKey(program: Command): void {
     .command('show <name>')
     .description('show a keyring entry (the key itself only with --reveal)')
     .option('--reveal', 'print the key (hex)')
-    .option(keyringOption, keyringHelp)
+    .option(KEYRING_FLAGS, KEYRING_HELP)
     .action(async (name: string, opts: KeyringOpts & { reveal?: boolean }) => {
       await withKeyring(opts, false, async (ring) => {
         const entry = ring.list().find((e) => e.name === name);
@@ -201,7 +158,7 @@ export function registerKey(program: Command): void {
     .description('write a keyring key to stdout or to a new file')
     .option('--format <format>', 'hex, base64 or raw', 'hex')
     .option('--out <file>', 'write it to a new file (mode 0600)')
-    .option(keyringOption, keyringHelp)
+    .option(KEYRING_FLAGS, KEYRING_HELP)
     .action(async (name: string, opts: KeyringOpts & { format: string; out?: string }) => {
       const format = parseFormat(opts.format);
       await withKeyring(opts, false, async (ring) => {
@@ -220,7 +177,7 @@ export function registerKey(program: Command): void {
   cmd
     .command('import <name> <keyref>')
     .description('store a key (@FILE, env:VAR or another keyring name) in the keyring')
-    .option(keyringOption, keyringHelp)
+    .option(KEYRING_FLAGS, KEYRING_HELP)
     .action(async (name: string, ref: string, opts: KeyringOpts) => {
       await withKeyring(opts, true, async (ring) => {
         const key = await keyFromRef(ref, opts, ring);
@@ -238,7 +195,7 @@ export function registerKey(program: Command): void {
     .command('remove <name>')
     .description('remove a key from the keyring (asks first; --yes when not on a terminal)')
     .option('--yes', 'do not ask for confirmation')
-    .option(keyringOption, keyringHelp)
+    .option(KEYRING_FLAGS, KEYRING_HELP)
     .action(async (name: string, opts: KeyringOpts & { yes?: boolean }) => {
       if (opts.yes !== true && !isInteractive()) throw new KeyError('STRONGBOX_KEYRING_NAME', `removing a key needs --yes when not run on a terminal`);
       await withKeyring(opts, false, async (ring) => {
@@ -260,7 +217,7 @@ export function registerKey(program: Command): void {
     .requiredOption('--shares <n>', 'number of shares (2-255)')
     .requiredOption('--threshold <k>', 'shares needed to rebuild the key (2-N)')
     .option('--out-dir <dir>', 'write one file per share (mode 0600) instead of printing them')
-    .option(keyringOption, keyringHelp)
+    .option(KEYRING_FLAGS, KEYRING_HELP)
     .action(async (ref: string, opts: KeyringOpts & { shares: string; threshold: string; outDir?: string }) => {
       const n = positiveInt(opts.shares);
       const k = positiveInt(opts.threshold);
@@ -289,7 +246,7 @@ export function registerKey(program: Command): void {
     .option('--format <format>', 'hex, base64 or raw (for --out and --reveal)', 'hex')
     .option('--name <name>', 'store the key in the keyring under this name')
     .option('--reveal', 'print the key on stdout')
-    .option(keyringOption, keyringHelp)
+    .option(KEYRING_FLAGS, KEYRING_HELP)
     .action(async (args: string[], opts: KeyringOpts & { out?: string; format: string; name?: string; reveal?: boolean }) => {
       const format = parseFormat(opts.format);
       const shares = [];

@@ -4,6 +4,10 @@ import { registerServe } from './serve.js';
 import { registerUser } from './user.js';
 import { registerRootKey } from './root-key.js';
 import { registerKey } from './key.js';
+import { registerCp } from './cp.js';
+import { registerLs } from './ls.js';
+import { registerVerify } from './verify.js';
+import { registerRotate } from './rotate.js';
 import { ConfigError } from '../config.js';
 
 const program = new Command();
@@ -16,6 +20,10 @@ registerServe(program);
 registerUser(program);
 registerRootKey(program);
 registerKey(program);
+registerCp(program);
+registerLs(program);
+registerVerify(program);
+registerRotate(program);
 
 try {
   await program.parseAsync(process.argv);

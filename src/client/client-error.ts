@@ -16,6 +16,8 @@ export class ClientError extends Error {
   constructor(
     readonly code: ClientErrorCode,
     message: string,
+    /** The HTTP status of the S3 answer behind a STRONGBOX_CLIENT_S3 error, if the server answered. */
+    readonly status?: number,
   ) {
     super(message);
     this.name = 'ClientError';
@@ -41,4 +43,7 @@ export function describeS3Error(err: unknown): string {
 
 /** Wraps an SDK failure with the object it concerns. */
 export const s3Error = (what: string, err: unknown): ClientError =>
-  new ClientError('STRONGBOX_CLIENT_S3', `${what}: ${describeS3Error(err)}`);
+  new ClientError('STRONGBOX_CLIENT_S3', `${what}: ${describeS3Error(err)}`, httpStatusOf(err));
+
+/** The HTTP status of a failed SDK call, or of the S3 answer a ClientError wraps. */
+export const statusOf = (err: unknown): number | undefined => (err instanceof ClientError ? err.status : httpStatusOf(err));

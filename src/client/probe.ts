@@ -7,7 +7,7 @@
  *   400 when the object is not SSE-C.
  */
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { httpStatusOf, s3Error } from './client-error.js';
+import { ClientError, httpStatusOf, s3Error } from './client-error.js';
 import { sseCParams, type CustomerKey } from './customer-key.js';
 
 export type Protection =
@@ -62,18 +62,39 @@ export async function headWithKey(client: S3Client, bucket: string, key: string,
   }
 }
 
-/** How `key` is protected and, for SSE-C, which of `keys` opens it (tried in order). */
-export async function probeObject(client: S3Client, bucket: string, key: string, keys: readonly CustomerKey[]): Promise<Probe> {
+/**
+ * HEAD without a key: how a non-SSE-C object is protected; undefined for an SSE-C object
+ * (which answers 400 to a HEAD without its key).
+ */
+export async function probeWithoutKey(client: S3Client, bucket: string, key: string): Promise<Probe | undefined> {
   try {
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     return { protection: protectionOf(head), head };
   } catch (err) {
-    if (httpStatusOf(err) !== 400) throw s3Error(`HEAD s3://${bucket}/${key}`, err);
+    if (httpStatusOf(err) === 400) return undefined;
+    throw s3Error(`HEAD s3://${bucket}/${key}`, err);
   }
+}
+
+/**
+ * HEAD answered 400 both without a key (so the object is SSE-C) and with one (so it is not):
+ * the server refuses the key itself, as Amazon and Strongbox do over plain HTTP.
+ */
+export const sseCRefused = (bucket: string, key: string): ClientError =>
+  new ClientError(
+    'STRONGBOX_CLIENT_S3',
+    `HEAD s3://${bucket}/${key}: 400 with and without an SSE-C key: the server refuses the key (SSE-C needs HTTPS)`,
+    400,
+  );
+
+/** How `key` is protected and, for SSE-C, which of `keys` opens it (tried in order). */
+export async function probeObject(client: S3Client, bucket: string, key: string, keys: readonly CustomerKey[]): Promise<Probe> {
+  const plain = await probeWithoutKey(client, bucket, key);
+  if (plain !== undefined) return plain;
   for (const k of keys) {
     const r = await headWithKey(client, bucket, key, k);
     if (r.result === 'opens') return { protection: { kind: 'sse-c', opener: k }, head: r.head };
-    if (r.result === 'not-sse-c') break;
+    if (r.result === 'not-sse-c') throw sseCRefused(bucket, key);
   }
   return { protection: { kind: 'sse-c', opener: undefined }, head: undefined };
 }

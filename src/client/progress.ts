@@ -99,6 +99,8 @@ export function createProgress(opts: ProgressOptions): Progress {
   const bar = multi.create(Math.max(total, 1), 0, payload());
   // Result lines share the terminal with the bar only when stdout is that terminal too.
   const toTerminal = process.stdout.isTTY;
+  // multi.log() only queues a line for the next redraw: once the bar is gone, write directly.
+  let stopped = false;
   return {
     add(amount, newLabel) {
       done += amount;
@@ -113,14 +115,19 @@ export function createProgress(opts: ProgressOptions): Progress {
     },
     line(text) {
       if (quiet) return;
-      if (toTerminal) multi.log(`${text}\n`);
+      if (toTerminal && !stopped) multi.log(`${text}\n`);
       else process.stdout.write(`${text}\n`);
     },
     warn(text) {
-      multi.log(`${text}\n`);
+      if (stopped) process.stderr.write(`${text}\n`);
+      else multi.log(`${text}\n`);
     },
     stop() {
+      if (stopped) return;
+      stopped = true;
       bar.update(done, payload());
+      // A redraw prints the lines queued since the last one, which stop() alone would drop.
+      multi.update();
       multi.stop();
     },
   };

@@ -31,6 +31,13 @@ export interface S3Connection {
   readonly endpoint: string | undefined;
 }
 
+/**
+ * The SDK logs nothing by default, except one console warning when a request with a stream
+ * body fails ("non-retryable streaming request"): `cp` retries those itself with a fresh
+ * stream and reports what still fails, so this logger keeps the SDK silent throughout.
+ */
+const SILENT_LOGGER = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
 export function createS3Client(opts: ConnectionOptions, env: NodeJS.ProcessEnv): S3Connection {
   const endpoint = opts.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
   if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) throw usageError(`endpoint "${endpoint}" is not an http:// or https:// URL`);
@@ -57,6 +64,7 @@ export function createS3Client(opts: ConnectionOptions, env: NodeJS.ProcessEnv):
     ...(opts.profile === undefined ? {} : { profile: opts.profile }),
     forcePathStyle: (opts.addressingStyle ?? (endpoint === undefined ? 'virtual' : 'path')) === 'path',
     requestHandler: { httpAgent, httpsAgent },
+    logger: SILENT_LOGGER,
   });
   return { client, endpoint };
 }

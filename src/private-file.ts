@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { link, open, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 /** Writes `data` to a fresh temporary file beside `path` with `mode`, fsynced; returns its path. */
 async function writeTemp(path: string, data: string | Buffer, mode: number): Promise<string> {
@@ -19,6 +20,16 @@ async function writeTemp(path: string, data: string | Buffer, mode: number): Pro
   return tmp;
 }
 
+/** Makes directory entries durable: after a rename or a file's creation, fsync its directory too. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
  * Writes a small file atomically with `mode` (0600 for keys and credentials): a fresh
  * temporary file, fsync, then rename over `path`. A crash leaves the old file or the new.
@@ -31,6 +42,7 @@ export async function writeFileAtomic(path: string, data: string, mode: number):
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
+  await syncDirectory(dirname(path));
 }
 
 /**
@@ -44,4 +56,5 @@ export async function createFileAtomic(path: string, data: string | Buffer, mode
   } finally {
     await unlink(tmp);
   }
+  await syncDirectory(dirname(path));
 }

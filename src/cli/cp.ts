@@ -1,10 +1,10 @@
 /** `strongbox cp SRC DST`: uploads and downloads between local files and S3, as `aws s3 cp` (issue 5). */
 import { Option, type Command } from 'commander';
-import { copyFiles } from '../client/copy-files.js';
+import { copyFiles } from '../client/transfer/copy-files.js';
 import { wipeKeys, type CustomerKey } from '../client/customer-key.js';
-import { Limiter } from '../client/limiter.js';
-import { DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE } from '../client/part-plan.js';
-import { DEFAULT_TRANSFER_CHECKSUM, TRANSFER_CHECKSUMS, parseTransferChecksum, type TransferChecksum } from '../client/transfer-checksum.js';
+import { Limiter } from '../client/transfer/limiter.js';
+import { DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE } from '../client/transfer/part-plan.js';
+import { DEFAULT_TRANSFER_CHECKSUM, TRANSFER_CHECKSUMS, parseTransferChecksum, type TransferChecksum } from '../client/transfer/transfer-checksum.js';
 import { addS3Options, connect, customerKeys, intOption, progressFor, sizeOption, type S3CommandOpts } from './s3-options.js';
 
 interface CpOpts extends S3CommandOpts {

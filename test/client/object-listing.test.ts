@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { customerKey } from '../../src/client/customer-key.js';
 import { bucketLine, displayName, formatListDate, keyColumn, objectLine, prefixLine } from '../../src/client/object-listing.js';
-import { checksumIn } from '../../src/client/transfer-checksum.js';
+import { checksumIn } from '../../src/client/transfer/transfer-checksum.js';
 
 const KEY = customerKey('prod', Buffer.alloc(32, 7));
 const WHEN = new Date('2026-01-02T03:04:05.678Z');

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mapOrdered } from '../../src/client/ordered-map.js';
-import { Limiter } from '../../src/client/limiter.js';
+import { Limiter } from '../../src/client/transfer/limiter.js';
 
 /** Resolves after `n` turns of the event loop, so later items can finish first. */
 const turns = async (n: number) => {

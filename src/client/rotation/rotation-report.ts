@@ -1,5 +1,5 @@
 /** What `strongbox rotate` prints: a line per object and the final report. Labels and fingerprints only, never keys. */
-import { formatBytes } from './progress.js';
+import { formatBytes } from '../progress.js';
 import type { ObjectOutcome } from './rotate-object.js';
 import type { RotationTally } from './rotation.js';
 

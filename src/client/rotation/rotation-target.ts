@@ -4,8 +4,8 @@
  * is already under it.
  */
 import { ServerSideEncryption, type CopyObjectCommandInput } from '@aws-sdk/client-s3';
-import { usageError } from './client-error.js';
-import { sseCParams, type CustomerKey } from './customer-key.js';
+import { usageError } from '../client-error.js';
+import { sseCParams, type CustomerKey } from '../customer-key.js';
 
 export type RotationTarget =
   | { readonly kind: 'sse-c'; readonly key: CustomerKey }

@@ -7,10 +7,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { customerKey } from '../../src/client/customer-key.js';
-import { copySourceOf, partRanges } from '../../src/client/in-place-copy.js';
-import { rotateObject, type RotationPlan } from '../../src/client/rotate-object.js';
-import type { RotationTarget } from '../../src/client/rotation-target.js';
+import { customerKey } from '../../../src/client/customer-key.js';
+import { copySourceOf, partRanges } from '../../../src/client/rotation/in-place-copy.js';
+import { rotateObject, type RotationPlan } from '../../../src/client/rotation/rotate-object.js';
+import type { RotationTarget } from '../../../src/client/rotation/rotation-target.js';
 
 const OLD = customerKey('old', createHash('sha256').update('old').digest());
 const NEW = customerKey('new', createHash('sha256').update('new').digest());

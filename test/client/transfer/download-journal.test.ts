@@ -13,7 +13,7 @@ import {
   serializeJournal,
   tempPathFor,
   type DownloadJournal,
-} from '../../src/client/download-journal.js';
+} from '../../../src/client/transfer/download-journal.js';
 
 const MiB = 1024 * 1024;
 const journal: DownloadJournal = { format: JOURNAL_FORMAT, bucket: 'b', key: 'dir/k.bin', etag: '"abc-3"', size: 12 * MiB, partSize: 5 * MiB, done: [0, 2] };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { walkFiles } from '../../src/client/local-files.js';
+import { walkFiles } from '../../../src/client/transfer/local-files.js';
 
 describe('walking a local folder', () => {
   const root = mkdtempSync(join(tmpdir(), 'sb-walk-'));

@@ -2,7 +2,7 @@
  * Retries for requests whose body is a file stream. The SDK does not retry those (a stream
  * cannot be rewound), so each attempt opens the file range afresh.
  */
-import { ClientError, httpStatusOf } from './client-error.js';
+import { ClientError, httpStatusOf } from '../client-error.js';
 
 /** Attempts per part or single PUT/GET, as the SDK's standard mode. */
 export const TRANSFER_ATTEMPTS = 3;

@@ -5,10 +5,10 @@
  * interrupted rotation is resumed correctly even for objects its journal missed.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ClientError, describeS3Error, statusOf } from './client-error.js';
-import type { CustomerKey } from './customer-key.js';
+import { ClientError, describeS3Error, statusOf } from '../client-error.js';
+import type { CustomerKey } from '../customer-key.js';
 import { copyInPlace } from './in-place-copy.js';
-import { describeProtection, headWithKey, probeWithoutKey, sseCRefused } from './probe.js';
+import { describeProtection, headWithKey, probeWithoutKey, sseCRefused } from '../probe.js';
 import { isKmsTargetKey, type RotationTarget } from './rotation-target.js';
 
 export type ObjectOutcome =

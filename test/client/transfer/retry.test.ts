@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClientError } from '../../src/client/client-error.js';
-import { isTransient, stoppedBy, withRetries } from '../../src/client/retry.js';
+import { ClientError } from '../../../src/client/client-error.js';
+import { isTransient, stoppedBy, withRetries } from '../../../src/client/transfer/retry.js';
 
 const sdkError = (status: number | undefined) => Object.assign(new Error('s3'), { $metadata: status === undefined ? {} : { httpStatusCode: status } });
 

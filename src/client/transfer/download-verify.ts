@@ -7,11 +7,11 @@
  */
 import { GetObjectAttributesCommand, type S3Client } from '@aws-sdk/client-s3';
 import { stat } from 'node:fs/promises';
-import { compositeChecksum } from '../checksum/algorithms.js';
-import { ClientError, describeS3Error } from './client-error.js';
-import { sseCParams, type CustomerKey } from './customer-key.js';
+import { compositeChecksum } from '../../checksum/algorithms.js';
+import { ClientError, describeS3Error } from '../client-error.js';
+import { sseCParams, type CustomerKey } from '../customer-key.js';
 import { digestFile } from './file-digest.js';
-import { formatS3Url, type S3Location } from './s3-url.js';
+import { formatS3Url, type S3Location } from '../s3-url.js';
 import { bareChecksum, checksumIn } from './transfer-checksum.js';
 
 /** How a download was checked: with a checksum, or by its size alone (and why). */

@@ -16,14 +16,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { combineCrc, type CrcAlgorithm } from '../checksum/algorithms.js';
-import { ClientError, describeS3Error, s3Error } from './client-error.js';
-import { sseCParams } from './customer-key.js';
+import { combineCrc, type CrcAlgorithm } from '../../checksum/algorithms.js';
+import { ClientError, describeS3Error, s3Error } from '../client-error.js';
+import { sseCParams } from '../customer-key.js';
 import { digestRange } from './file-digest.js';
 import { effectivePartSize, planParts, usesMultipart, type PartRange } from './part-plan.js';
-import { forEachLimit } from './pool.js';
+import { forEachLimit } from '../pool.js';
 import { TRANSFER_ATTEMPTS, stoppedBy, withRetries } from './retry.js';
-import { formatS3Url, type S3Location } from './s3-url.js';
+import { formatS3Url, type S3Location } from '../s3-url.js';
 import { bareChecksum, checksumField, checksumIn } from './transfer-checksum.js';
 import type { TransferContext } from './transfer-context.js';
 

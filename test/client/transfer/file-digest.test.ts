@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compositeChecksum, hashOf } from '../../src/checksum/algorithms.js';
-import { digestFile, digestRange } from '../../src/client/file-digest.js';
+import { compositeChecksum, hashOf } from '../../../src/checksum/algorithms.js';
+import { digestFile, digestRange } from '../../../src/client/transfer/file-digest.js';
 
 // Deterministic bytes larger than one 64 KiB read, so parts straddle read boundaries.
 const DATA = Buffer.from(Array.from({ length: 300_001 }, (_, i) => (i * 7919) & 0xff));

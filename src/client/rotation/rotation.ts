@@ -3,10 +3,10 @@
  * concurrency, records each finished one in the journal once its copy succeeded, and tallies
  * the outcomes for the final report.
  */
-import type { Progress } from './progress.js';
-import { listObjects } from './list.js';
-import { forEachLimit } from './pool.js';
-import { LIST_AHEAD, readAhead } from './read-ahead.js';
+import type { Progress } from '../progress.js';
+import { listObjects } from '../list.js';
+import { forEachLimit } from '../pool.js';
+import { LIST_AHEAD, readAhead } from '../read-ahead.js';
 import { rotateObject, type ObjectOutcome, type OutcomeKind, type RotationPlan } from './rotate-object.js';
 import { JOURNAL_OUTCOMES, type JournalOutcome, type RotationJournal } from './rotation-journal.js';
 

@@ -17,9 +17,9 @@ import {
   type HeadObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { ClientError, describeS3Error, statusOf } from './client-error.js';
-import { copySourceSseCParams, type CustomerKey } from './customer-key.js';
-import { forEachLimit } from './pool.js';
+import { ClientError, describeS3Error, statusOf } from '../client-error.js';
+import { copySourceSseCParams, type CustomerKey } from '../customer-key.js';
+import { forEachLimit } from '../pool.js';
 import { partParams, writeParams, type RotationTarget } from './rotation-target.js';
 
 /** The largest object one CopyObject may copy (Amazon's limit, and Strongbox's). */

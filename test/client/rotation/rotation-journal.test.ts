@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClientError } from '../../src/client/client-error.js';
-import { RotationJournal, defaultJournalName, parseJournal, type RotationIdentity } from '../../src/client/rotation-journal.js';
+import { ClientError } from '../../../src/client/client-error.js';
+import { RotationJournal, defaultJournalName, parseJournal, type RotationIdentity } from '../../../src/client/rotation/rotation-journal.js';
 
 const ID: RotationIdentity = { endpoint: 'https://s3.example', bucket: 'b', prefix: 'p/', from: '1111-2222-3333-4444', to: '5555-6666-7777-8888' };
 const LABELS = { from: 'old', to: 'new' };

@@ -2,9 +2,9 @@
  * The checksums `strongbox cp` sends and checks: which algorithms --checksum accepts, how a
  * value is put into an SDK request, and how one is read back from an SDK answer.
  */
-import type { CrcAlgorithm } from '../checksum/algorithms.js';
-import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type ChecksumType } from '../checksum/types.js';
-import { usageError } from './client-error.js';
+import type { CrcAlgorithm } from '../../checksum/algorithms.js';
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type ChecksumType } from '../../checksum/types.js';
+import { usageError } from '../client-error.js';
 
 /** --checksum values: the CRCs that combine into a FULL_OBJECT checksum, or none. */
 export const TRANSFER_CHECKSUMS = ['CRC64NVME', 'CRC32', 'CRC32C', 'none'] as const;

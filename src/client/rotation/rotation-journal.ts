@@ -10,7 +10,8 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ClientError } from './client-error.js';
+import { ClientError } from '../client-error.js';
+import { syncDirectory } from '../../private-file.js';
 
 /** What the header line says the file is; changing it orphans journals of interrupted rotations. */
 export const JOURNAL_FORMAT = 'strongbox-rotate-journal';
@@ -233,12 +234,3 @@ export class RotationJournal {
   }
 }
 
-/** Makes a new file's directory entry durable, so a crash cannot lose the whole journal. */
-async function syncDirectory(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}

@@ -5,7 +5,7 @@
  * material: an SSE-C key is asked for again on the rerun.
  */
 import { readFile, unlink } from 'node:fs/promises';
-import { writeFileAtomic } from '../private-file.js';
+import { writeFileAtomic } from '../../private-file.js';
 
 /** Changing the fields means a new format id; an unknown one is ignored (the download starts over). */
 export const JOURNAL_FORMAT = 'strongbox-download/1';

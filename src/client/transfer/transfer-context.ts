@@ -1,8 +1,8 @@
 /** What every file of one `strongbox cp` shares: the client, the request bound, the display and the settings. */
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { CustomerKey } from './customer-key.js';
+import type { CustomerKey } from '../customer-key.js';
 import type { Limiter } from './limiter.js';
-import type { Progress } from './progress.js';
+import type { Progress } from '../progress.js';
 import type { TransferChecksum } from './transfer-checksum.js';
 
 export interface TransferContext {

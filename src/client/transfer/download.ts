@@ -10,15 +10,16 @@ import { GetObjectCommand, HeadObjectCommand, type HeadObjectCommandOutput } fro
 import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ClientError, httpStatusOf, s3Error } from './client-error.js';
-import { sseCParams, type CustomerKey } from './customer-key.js';
+import { ClientError, httpStatusOf, s3Error } from '../client-error.js';
+import { sseCParams, type CustomerKey } from '../customer-key.js';
 import { JOURNAL_FORMAT, JournalWriter, journalMatches, journalPathFor, readJournal, removeIfPresent, tempPathFor } from './download-journal.js';
 import { verifyDownload, type Verification } from './download-verify.js';
 import { effectivePartSize, planParts, type PartRange } from './part-plan.js';
-import { forEachLimit } from './pool.js';
+import { forEachLimit } from '../pool.js';
 import { TRANSFER_ATTEMPTS, stoppedBy, withRetries } from './retry.js';
-import { formatS3Url, type S3Location } from './s3-url.js';
+import { formatS3Url, type S3Location } from '../s3-url.js';
 import type { TransferContext } from './transfer-context.js';
+import { syncDirectory } from '../../private-file.js';
 
 /** The object got a new ETag while its parts were being fetched: the partial file is worthless. */
 class ObjectChangedError extends ClientError {
@@ -86,15 +87,6 @@ function resumable(err: unknown): Error {
   return new Error(`${err instanceof Error ? err.message : String(err)}; ${hint}`, { cause: err });
 }
 
-/** Durable rename: the directory entry is synced too. */
-async function syncDirectory(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 /** GETs one part into `fh` at its offset and syncs it, retrying transient failures. */
 async function fetchPart(ctx: TransferContext, src: S3Location, opened: Opened, etag: string, part: PartRange, fh: FileHandle, label: string): Promise<void> {

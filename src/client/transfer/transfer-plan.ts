@@ -2,8 +2,8 @@
  * Where each file of `strongbox cp SRC DST` goes, decided as `aws s3 cp` decides it. Pure:
  * the caller says whether a local destination is an existing directory.
  */
-import { usageError } from './client-error.js';
-import { formatS3Url, isS3Url, type S3Location } from './s3-url.js';
+import { usageError } from '../client-error.js';
+import { formatS3Url, isS3Url, type S3Location } from '../s3-url.js';
 
 export type Direction = 'upload' | 'download';
 

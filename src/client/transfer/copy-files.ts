@@ -5,13 +5,13 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { stat } from 'node:fs/promises';
-import { ClientError, usageError } from './client-error.js';
+import { ClientError, usageError } from '../client-error.js';
 import { downloadObject, type DownloadResult } from './download.js';
-import { listObjects } from './list.js';
+import { listObjects } from '../list.js';
 import { walkFiles } from './local-files.js';
-import { forEachLimit } from './pool.js';
-import { formatBytes, type Progress } from './progress.js';
-import { formatS3Url, parseS3Url } from './s3-url.js';
+import { forEachLimit } from '../pool.js';
+import { formatBytes, type Progress } from '../progress.js';
+import { formatS3Url, parseS3Url } from '../s3-url.js';
 import type { TransferContext } from './transfer-context.js';
 import {
   directionOf,

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_PART_SIZE, MAX_PARTS, effectivePartSize, planParts, usesMultipart } from '../../src/client/part-plan.js';
+import { MAX_PART_SIZE, MAX_PARTS, effectivePartSize, planParts, usesMultipart } from '../../../src/client/transfer/part-plan.js';
 
 const MiB = 1024 * 1024;
 

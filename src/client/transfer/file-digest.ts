@@ -1,7 +1,7 @@
 /** Checksums of local files, read as streams: a byte range before it is sent, a whole file after a download. */
 import { createReadStream } from 'node:fs';
-import { createHasher, type Hasher } from '../checksum/algorithms.js';
-import type { ChecksumAlgorithm } from '../checksum/types.js';
+import { createHasher, type Hasher } from '../../checksum/algorithms.js';
+import type { ChecksumAlgorithm } from '../../checksum/types.js';
 
 /** 64 KiB reads, as everywhere else (STYLE.md §9). */
 const READ_SIZE = 64 * 1024;

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClientError } from '../../src/client/client-error.js';
-import { parseS3Url } from '../../src/client/s3-url.js';
-import { directionOf, downloadPath, folderPrefix, joinLocal, recursiveDownloadPath, recursiveUploadTarget, uploadKey } from '../../src/client/transfer-plan.js';
+import { ClientError } from '../../../src/client/client-error.js';
+import { parseS3Url } from '../../../src/client/s3-url.js';
+import { directionOf, downloadPath, folderPrefix, joinLocal, recursiveDownloadPath, recursiveUploadTarget, uploadKey } from '../../../src/client/transfer/transfer-plan.js';
 
 const usage = (err: unknown) => err instanceof ClientError && err.code === 'STRONGBOX_CLIENT_USAGE';
 

@@ -399,7 +399,7 @@ print(json.dumps(read))
       await midway(path, child);
       const code = await exited;
       const left = await s.s3.send(new ListMultipartUploadsCommand({ Bucket: s.bucket }));
-      assert.deepEqual(left.Uploads ?? [], [], 'the upload was aborted');
+      assert.deepEqual(left.Uploads ?? [], [], `the upload was aborted (exit ${code}):\n${stderr}`);
       await expectS3Error(s.s3.send(new HeadObjectCommand({ Bucket: s.bucket, Key: `${name}/big.bin` })), 'NotFound', 404);
       return { code, stdout, stderr, path, target };
     }

@@ -15,7 +15,7 @@ import {
   type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { combineCrc, type CrcAlgorithm } from '../../checksum/algorithms.js';
 import { ClientError, describeS3Error, s3Error } from '../client-error.js';
 import { sseCParams } from '../customer-key.js';
@@ -37,36 +37,46 @@ export interface UploadResult {
   readonly parts: number;
 }
 
-/** `size` bytes of `path` from `start`, counted into `onBytes` as the SDK reads them. */
-async function* fileRange(path: string, start: number, size: number, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
-  for await (const chunk of createReadStream(path, { start, end: start + size - 1, highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) {
-    onBytes(chunk.length);
-    yield chunk;
-  }
-}
-
 /**
  * Sends one body read from the file range, retrying transient failures with a fresh stream;
  * bytes of a failed attempt are taken back from the progress display.
+ *
+ * The SDK is given a PassThrough fed by `pipe`, never the file stream itself: the SDK does not
+ * listen for errors on a body, so a read failure (the file removed or truncated meanwhile)
+ * would crash the process and leave the request hanging, and the multipart upload behind it
+ * unaborted. Instead the failure aborts this attempt's request and is thrown as the cause.
  */
-async function sendRange<T>(ctx: TransferContext, src: LocalSource, range: PartRange, label: string, send: (body: Readable | Buffer) => Promise<T>): Promise<T> {
+async function sendRange<T>(
+  ctx: TransferContext,
+  src: LocalSource,
+  range: PartRange,
+  label: string,
+  send: (body: Readable | Buffer, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   return withRetries(TRANSFER_ATTEMPTS, async () => {
     ctx.signal.throwIfAborted();
-    if (range.size === 0) return send(Buffer.alloc(0));
+    if (range.size === 0) return send(Buffer.alloc(0), ctx.signal);
     let sent = 0;
-    const body = Readable.from(
-      fileRange(src.path, range.start, range.size, (n) => {
-        sent += n;
-        ctx.progress.add(n, label);
-      }),
-      { objectMode: false },
-    );
+    let readFailure: { err: unknown } | undefined;
+    const attempt = new AbortController();
+    const file = createReadStream(src.path, { start: range.start, end: range.start + range.size - 1, highWaterMark: 64 * 1024 });
+    const body = new PassThrough({ highWaterMark: 64 * 1024 });
+    file.on('data', (chunk: string | Buffer) => {
+      sent += chunk.length;
+      ctx.progress.add(chunk.length, label);
+    });
+    file.once('error', (err) => {
+      readFailure = { err };
+      attempt.abort(err);
+    });
+    file.pipe(body);
     try {
-      return await send(body);
+      return await send(body, AbortSignal.any([ctx.signal, attempt.signal]));
     } catch (err) {
       ctx.progress.add(-sent);
-      throw stoppedBy(err, ctx.signal);
+      throw readFailure === undefined ? stoppedBy(err, ctx.signal) : readFailure.err;
     } finally {
+      file.destroy();
       body.destroy();
     }
   });
@@ -94,7 +104,7 @@ async function putSingle(ctx: TransferContext, src: LocalSource, target: S3Locat
   const range: PartRange = { index: 0, start: 0, size: src.size };
   const answer = await ctx.limiter.run(async () => {
     const digest = alg === undefined ? undefined : await digestRange(src.path, 0, src.size, alg);
-    const out = await sendRange(ctx, src, range, label, (Body) =>
+    const out = await sendRange(ctx, src, range, label, (Body, abortSignal) =>
       ctx.client.send(
         new PutObjectCommand({
           Bucket: target.bucket,
@@ -104,7 +114,7 @@ async function putSingle(ctx: TransferContext, src: LocalSource, target: S3Locat
           ...(alg === undefined || digest === undefined ? {} : checksumField(alg, digest)),
           ...sseCParams(ctx.sseKey),
         }),
-        { abortSignal: ctx.signal },
+        { abortSignal },
       ),
     ).catch((err: unknown) => {
       throw wrap(`PUT ${url}`, err);
@@ -140,7 +150,7 @@ async function putMultipart(ctx: TransferContext, src: LocalSource, target: S3Lo
       ctx.limiter.run(async () => {
         const what = `UploadPart ${part.index + 1} of ${parts.length} of ${url}`;
         const digest = alg === undefined ? undefined : await digestRange(src.path, part.start, part.size, alg);
-        const out = await sendRange(ctx, src, part, label, (Body) =>
+        const out = await sendRange(ctx, src, part, label, (Body, abortSignal) =>
           ctx.client.send(
             new UploadPartCommand({
               ...where,
@@ -151,7 +161,7 @@ async function putMultipart(ctx: TransferContext, src: LocalSource, target: S3Lo
               ...(alg === undefined || digest === undefined ? {} : checksumField(alg, digest)),
               ...sseCParams(ctx.sseKey),
             }),
-            { abortSignal: ctx.signal },
+            { abortSignal },
           ),
         ).catch((err: unknown) => {
           throw wrap(what, err);

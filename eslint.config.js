@@ -6,7 +6,7 @@ import n from 'eslint-plugin-n';
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'data/'] },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     linterOptions: { reportUnusedDisableDirectives: 'error' },

@@ -19,6 +19,7 @@ import { renderError, toS3Error } from './error-response.js';
 import { DataCorruptionError } from '../crypto/package-cipher.js';
 import { drainBody } from './drain-body.js';
 import { handleKmsRequest, isKmsRequest } from '../kms/api/handler.js';
+import { isConsoleRequest, serveConsole } from '../console/serve-console.js';
 
 export interface ServerDeps {
   readonly config: Config;
@@ -65,6 +66,11 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
   try {
     if (rawPath === HEALTH_PATH && (method === 'GET' || method === 'HEAD')) {
       await send(res, method, { status: deps.ready ? 200 : 503, headers: { 'content-type': 'text/plain' }, body: deps.ready ? 'ok\n' : 'starting\n' });
+      return;
+    }
+    // The web console's static files: public, unauthenticated; its data calls are signed S3/KMS requests.
+    if (isConsoleRequest(rawPath, req.headers.host, deps.config.domain)) {
+      await serveConsole(method, rawPath, res);
       return;
     }
     decodeUtf8Headers(req.headers);

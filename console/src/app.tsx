@@ -1,0 +1,57 @@
+/**
+ * The console shell: sign-in when there is no session, else a header (who, sign out) and the
+ * page for the hash route (#/buckets, #/buckets/NAME).
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { clearSession, loadSession, saveSession, type Session } from './session.js';
+import { makeClients } from './s3.js';
+import { SignIn } from './pages/sign-in.js';
+import { Buckets } from './pages/buckets.js';
+import { Bucket } from './pages/bucket.js';
+import { parseRoute } from './routes.js';
+
+export function App() {
+  const [session, setSession] = useState<Session | undefined>(loadSession);
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const onHash = () => setHash(location.hash);
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
+  }, []);
+  const clients = useMemo(() => (session === undefined ? undefined : makeClients(session)), [session]);
+
+  if (session === undefined || clients === undefined) {
+    return (
+      <SignIn
+        onSignedIn={(s) => {
+          saveSession(s);
+          setSession(s);
+          location.hash = '#/buckets';
+        }}
+      />
+    );
+  }
+  const route = parseRoute(hash);
+  const signOut = () => {
+    clearSession();
+    setSession(undefined);
+    history.replaceState(null, '', location.pathname);
+    setHash('');
+  };
+  return (
+    <>
+      <header class="top">
+        <a class="brand" href="#/buckets">
+          Strongbox console
+        </a>
+        <span class="who">
+          Signed in as <code>{session.accessKeyId}</code>
+        </span>
+        <button type="button" onClick={signOut}>
+          Sign out
+        </button>
+      </header>
+      <main>{route.page === 'bucket' ? <Bucket clients={clients} name={route.name} /> : <Buckets clients={clients} />}</main>
+    </>
+  );
+}

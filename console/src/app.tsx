@@ -51,7 +51,7 @@ export function App() {
           Sign out
         </button>
       </header>
-      <main>{route.page === 'bucket' ? <Bucket clients={clients} name={route.name} /> : <Buckets clients={clients} />}</main>
+      <main>{route.page === 'bucket' ? <Bucket clients={clients} name={route.name} prefix={route.prefix} /> : <Buckets clients={clients} />}</main>
     </>
   );
 }

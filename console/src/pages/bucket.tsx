@@ -1,9 +1,10 @@
-/** One bucket's page: its default encryption configuration (GetBucketEncryption). */
+/** One bucket's page: its default encryption configuration (GetBucketEncryption) and its objects. */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { GetBucketEncryptionCommand, type ServerSideEncryptionRule } from '@aws-sdk/client-s3';
 import type { Clients } from '../s3.js';
 import { explain, type Explained } from '../errors.js';
 import { ErrorMessage } from '../components.js';
+import { Objects } from './objects.js';
 
 export const ALGORITHM_NAMES: Readonly<Record<string, string>> = {
   AES256: 'SSE-S3 (AES256, keys managed by the server)',
@@ -11,7 +12,7 @@ export const ALGORITHM_NAMES: Readonly<Record<string, string>> = {
   'aws:kms:dsse': 'DSSE-KMS (aws:kms:dsse, two layers)',
 };
 
-export function Bucket({ clients, name }: { readonly clients: Clients; readonly name: string }) {
+export function Bucket({ clients, name, prefix }: { readonly clients: Clients; readonly name: string; readonly prefix: string }) {
   const [rule, setRule] = useState<ServerSideEncryptionRule | undefined>();
   const [error, setError] = useState<Explained | undefined>();
   const heading = useRef<HTMLHeadingElement>(null);
@@ -61,6 +62,7 @@ export function Bucket({ clients, name }: { readonly clients: Clients; readonly 
           </dd>
         </dl>
       )}
+      <Objects key={`${name}\n${prefix}`} clients={clients} bucket={name} prefix={prefix} />
     </section>
   );
 }

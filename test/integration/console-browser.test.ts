@@ -9,16 +9,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { DeleteBucketCommand, GetBucketEncryptionCommand, ListBucketsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { bucketName, s3Client, startServer, type TestServer } from './harness.js';
 import { kmsApiClient } from './fixtures/kms-api.js';
+import { openConsoleBrowser } from './fixtures/console-browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = `${resolve(process.env.STRONGBOX_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'sb-console-shots-')))}/`;
 
 /** Every control with a role a form uses must have an accessible name (Chromium's own computation). */
@@ -46,47 +46,23 @@ const storedItems = (page: Page): Promise<unknown> => page.evaluate('sessionStor
 describe('web console in Chromium', { timeout: 240_000 }, () => {
   let server: TestServer;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let s3: S3Client;
   let origin: string;
-  const foreign: string[] = [];
-  const pageErrors: string[] = [];
+  let foreign: string[] = [];
+  let pageErrors: string[] = [];
   const sseS3Bucket = bucketName('console-s3');
   const kmsBucket = bucketName('console-kms');
   let kmsKeyId: string;
 
   before(async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `${CHROMIUM} is missing: the console's browser test needs Debian's chromium (apt-get install chromium; .ci/run installs it)`,
-    );
     server = await startServer({ extraArgs: ['--kms-alias', 'testkey-1'] });
     origin = new URL(server.url).origin;
     s3 = s3Client(server);
     const kms = kmsApiClient(server, server.root);
     kmsKeyId = (await kms.send(new DescribeKeyCommand({ KeyId: 'alias/testkey-1' }))).KeyMetadata?.KeyId ?? '';
     assert.ok(kmsKeyId !== '');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1100, height: 720 } });
-    context.setDefaultTimeout(10_000);
-    // Anything bound for another origin is recorded and never leaves the machine.
-    await context.route('**/*', async (route) => {
-      const url = route.request().url();
-      if (url.startsWith('data:') || new URL(url).origin === origin) return route.continue();
-      foreign.push(url);
-      return route.abort();
-    });
-    page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(String(err)));
-    page.on('console', (msg) => {
-      // A refused S3 call logs "Failed to load resource" (it is the point of some steps); anything else is a fault.
-      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
-    });
+    ({ browser, page, foreign, pageErrors } = await openConsoleBrowser(origin));
     mkdirSync(SCREENSHOTS, { recursive: true });
   });
 

@@ -6,14 +6,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { bucketName, s3Client, startServer, type TestServer } from './harness.js';
 import { kmsApiClient } from './fixtures/kms-api.js';
+import { openConsoleBrowser } from './fixtures/console-browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const MANY = 120;
 
 describe('console objects browser in Chromium', { timeout: 120_000 }, () => {
@@ -21,8 +20,8 @@ describe('console objects browser in Chromium', { timeout: 120_000 }, () => {
   let browser: Browser;
   let page: Page;
   let origin: string;
-  const foreign: string[] = [];
-  const pageErrors: string[] = [];
+  let foreign: string[] = [];
+  let pageErrors: string[] = [];
   const bucket = bucketName('console-objects');
 
   /** The encryption column of the row for `key` once its HEAD has answered. */
@@ -33,7 +32,6 @@ describe('console objects browser in Chromium', { timeout: 120_000 }, () => {
   };
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: the console's browser tests need Debian's chromium`);
     server = await startServer({ extraArgs: ['--kms-alias', 'testkey-1'] });
     origin = new URL(server.url).origin;
     const s3 = s3Client(server);
@@ -57,25 +55,7 @@ describe('console objects browser in Chromium', { timeout: 120_000 }, () => {
     const names = Array.from({ length: MANY }, (_, i) => `many/item-${String(i).padStart(4, '0')}.txt`);
     for (let i = 0; i < names.length; i += 20) await Promise.all(names.slice(i, i + 20).map((n) => put(n)));
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1100, height: 720 } });
-    context.setDefaultTimeout(10_000);
-    await context.route('**/*', async (route) => {
-      const url = route.request().url();
-      if (url.startsWith('data:') || new URL(url).origin === origin) return route.continue();
-      foreign.push(url);
-      return route.abort();
-    });
-    page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(String(err)));
-    page.on('console', (msg) => {
-      // The HEAD of the SSE-C object is refused with 400 (that is how it is recognised); anything else is a fault.
-      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
-    });
+    ({ browser, page, foreign, pageErrors } = await openConsoleBrowser(origin));
     await page.goto(`${origin}/_console/`);
     await page.getByLabel('Access key ID').fill(server.root.accessKeyId);
     await page.getByLabel('Secret access key').fill(server.root.secretAccessKey);

@@ -4,7 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -120,7 +120,13 @@ for (const transport of TRANSPORTS) {
       const tree = join(work, 'tree');
       mkdirSync(join(tree, 'sub', 'deeper'), { recursive: true });
       const files: Record<string, string> = { 'a.txt': 'alpha', 'sub/b.txt': 'bravo', 'sub/deeper/c d.txt': 'charlie', 'sub/\u00fcml.txt': 'umlaut' };
-      for (const [p, c] of Object.entries(files)) writeFileSync(join(tree, p), c);
+      // Written a minute ago: `aws s3 sync` re-uploads a file whose mtime is later than the object's
+      // LastModified, which has whole seconds, so a file written in the upload's second would go again.
+      const past = new Date(Date.now() - 60_000);
+      for (const [p, c] of Object.entries(files)) {
+        writeFileSync(join(tree, p), c);
+        utimesSync(join(tree, p), past, past);
+      }
       const first = await aws('s3', 'sync', tree, `s3://${bucket}/tree`);
       assert.equal((first.match(/upload:/g) ?? []).length, 4, first);
       assert.deepEqual(await keys('tree/'), Object.keys(files).map((p) => `tree/${p}`).sort());

@@ -1,6 +1,6 @@
 /**
- * The console shell: sign-in when there is no session, else a header (who, sign out) and the
- * page for the hash route (#/buckets, #/buckets/NAME).
+ * The console shell: sign-in when there is no session, else a header (the main navigation,
+ * who, sign out) and the page for the hash route (#/buckets, #/buckets/NAME, #/kms-keys).
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { clearSession, loadSession, saveSession, type Session } from './session.js';
@@ -8,7 +8,29 @@ import { makeClients } from './s3.js';
 import { SignIn } from './pages/sign-in.js';
 import { Buckets } from './pages/buckets.js';
 import { Bucket } from './pages/bucket.js';
-import { parseRoute } from './routes.js';
+import { KmsKeys } from './pages/kms-keys.js';
+import { KMS_KEYS_HREF, parseRoute, type Route } from './routes.js';
+
+/** The main navigation; the link of the current section has aria-current="page". */
+function MainNav({ route }: { readonly route: Route }) {
+  const kms = route.page === 'kms-keys';
+  return (
+    <nav aria-label="Main" class="main-nav">
+      <ul>
+        <li>
+          <a href="#/buckets" aria-current={kms ? undefined : 'page'}>
+            Buckets
+          </a>
+        </li>
+        <li>
+          <a href={KMS_KEYS_HREF} aria-current={kms ? 'page' : undefined}>
+            KMS keys
+          </a>
+        </li>
+      </ul>
+    </nav>
+  );
+}
 
 export function App() {
   const [session, setSession] = useState<Session | undefined>(loadSession);
@@ -44,6 +66,7 @@ export function App() {
         <a class="brand" href="#/buckets">
           Strongbox console
         </a>
+        <MainNav route={route} />
         <span class="who">
           Signed in as <code>{session.accessKeyId}</code>
         </span>
@@ -51,7 +74,15 @@ export function App() {
           Sign out
         </button>
       </header>
-      <main>{route.page === 'bucket' ? <Bucket clients={clients} name={route.name} prefix={route.prefix} /> : <Buckets clients={clients} />}</main>
+      <main>
+        {route.page === 'bucket' ? (
+          <Bucket clients={clients} name={route.name} prefix={route.prefix} />
+        ) : route.page === 'kms-keys' ? (
+          <KmsKeys clients={clients} />
+        ) : (
+          <Buckets clients={clients} />
+        )}
+      </main>
     </>
   );
 }

@@ -29,6 +29,14 @@ const SENTENCES: Readonly<Record<string, string>> = {
   DisabledException: 'The KMS key is disabled.',
   KMSInternalException: 'The KMS failed to do this. The server log has the details.',
   ValidationException: 'The KMS refused one of the values given.',
+  AlreadyExistsException: 'An alias with this name already exists. Alias names are unique on the server: choose another.',
+  InvalidAliasNameException: 'This is not a valid alias name. Use alias/ followed by letters, digits, slashes, underscores and hyphens.',
+  LimitExceededException: 'A limit of the KMS has been reached (on keys, aliases or on-demand rotations).',
+  NotAuthorizedException: 'Keys and aliases managed by AWS (alias/aws/…) cannot be changed.',
+  InvalidMarkerException: 'The list changed while it was being read. Reload the page.',
+  InvalidArnException: 'This is not a valid key ARN.',
+  SerializationException: 'The KMS could not read the request.',
+  UnsupportedOperationException: 'The built-in KMS does not support this.',
   InvalidArgument: 'The server refused one of the values given.',
   ServiceUnavailable: 'The server is busy or starting. Try again in a moment.',
   SlowDown: 'The server is busy. Try again in a moment.',
@@ -42,6 +50,9 @@ interface SdkError {
   readonly $metadata?: { readonly httpStatusCode?: number; readonly requestId?: string };
   readonly $response?: { readonly statusCode?: number };
 }
+
+/** A sentence of the console's own, with the S3 code and status behind it when there are some. */
+export const sentence = (text: string, code?: string, status?: number): Explained => ({ sentence: text, code, status, requestId: undefined });
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 

@@ -1,7 +1,16 @@
-/** Hash routes: #/buckets and #/buckets/NAME, optionally ?prefix=P (the folder shown in the objects browser). */
-export type Route = { readonly page: 'buckets' } | { readonly page: 'bucket'; readonly name: string; readonly prefix: string };
+/**
+ * Hash routes: #/buckets, #/buckets/NAME, optionally ?prefix=P (the folder shown in the objects
+ * browser), and #/kms-keys (the built-in KMS's keys).
+ */
+export type Route =
+  | { readonly page: 'buckets' }
+  | { readonly page: 'bucket'; readonly name: string; readonly prefix: string }
+  | { readonly page: 'kms-keys' };
+
+export const KMS_KEYS_HREF = '#/kms-keys';
 
 export function parseRoute(hash: string): Route {
+  if (hash === KMS_KEYS_HREF) return { page: 'kms-keys' };
   const m = /^#\/buckets\/([^/?]+)(?:\?(.*))?$/.exec(hash);
   if (m?.[1] !== undefined) {
     try {

@@ -17,28 +17,9 @@ import { DeleteBucketCommand, GetBucketEncryptionCommand, ListBucketsCommand, Pu
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { bucketName, s3Client, startServer, type TestServer } from './harness.js';
 import { kmsApiClient } from './fixtures/kms-api.js';
-import { openConsoleBrowser } from './fixtures/console-browser.js';
+import { assertControlsNamed, openConsoleBrowser } from './fixtures/console-browser.js';
 
 const SCREENSHOTS = `${resolve(process.env.STRONGBOX_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'sb-console-shots-')))}/`;
-
-/** Every control with a role a form uses must have an accessible name (Chromium's own computation). */
-async function assertControlsNamed(page: Page): Promise<number> {
-  const cdp = await page.context().newCDPSession(page);
-  try {
-    const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as {
-      nodes: { ignored: boolean; role?: { value?: string }; name?: { value?: string } }[];
-    };
-    const roles = new Set(['textbox', 'combobox', 'checkbox', 'button', 'link', 'radio', 'listbox']);
-    const controls = nodes.filter((n) => !n.ignored && roles.has(String(n.role?.value)));
-    const unnamed = controls.filter((n) => String(n.name?.value ?? '').trim() === '');
-    assert.deepEqual(unnamed, [], 'controls without an accessible name');
-    const domControls = await page.locator('input, select, button').count();
-    assert.ok(controls.length >= domControls, `${domControls} form controls, ${controls.length} in the accessibility tree`);
-    return controls.length;
-  } finally {
-    await cdp.detach();
-  }
-}
 
 /** How many items the page keeps in sessionStorage. */
 const storedItems = (page: Page): Promise<unknown> => page.evaluate('sessionStorage.length');

@@ -74,7 +74,7 @@ describe('console objects browser in Chromium', { timeout: 120_000 }, () => {
     await page.getByTestId('algorithm').getByText('SSE-S3').waitFor();
     const table = page.getByRole('table');
     await table.waitFor();
-    assert.deepEqual(await table.getByRole('columnheader').allInnerTexts(), ['Name', 'Size', 'Last modified', 'Encryption']);
+    assert.deepEqual(await table.getByRole('columnheader').allInnerTexts(), ['Name', 'Size', 'Last modified', 'Encryption', 'Actions']);
     await table.getByRole('link', { name: 'docs/' }).waitFor();
     await table.getByRole('link', { name: 'many/' }).waitFor();
     assert.match(await encryptionOf('kms.txt'), /^SSE-KMS \(alias\/testkey-1\)$/);

@@ -11,31 +11,11 @@ import {
   type Bucket as BucketSummary,
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
-import { DescribeKeyCommand, ListAliasesCommand, ListKeysCommand } from '@aws-sdk/client-kms';
 import type { Clients } from '../s3.js';
 import { explain, type Explained } from '../errors.js';
 import { ErrorMessage } from '../components.js';
 import { bucketHref } from '../routes.js';
-
-interface KmsKeyChoice {
-  readonly keyId: string;
-  readonly label: string;
-}
-
-/** Enabled KMS keys, labelled by their aliases. */
-async function listKmsKeys(clients: Clients): Promise<KmsKeyChoice[]> {
-  const [keys, aliases] = await Promise.all([clients.kms.send(new ListKeysCommand({})), clients.kms.send(new ListAliasesCommand({}))]);
-  const choices = await Promise.all(
-    (keys.Keys ?? []).map(async (k): Promise<KmsKeyChoice | undefined> => {
-      if (k.KeyId === undefined) return undefined;
-      const meta = (await clients.kms.send(new DescribeKeyCommand({ KeyId: k.KeyId }))).KeyMetadata;
-      if (meta?.KeyState !== 'Enabled' || meta.KeyUsage !== 'ENCRYPT_DECRYPT') return undefined;
-      const names = (aliases.Aliases ?? []).filter((a) => a.TargetKeyId === k.KeyId).map((a) => a.AliasName ?? '');
-      return { keyId: k.KeyId, label: names.length > 0 ? `${names.join(', ')} (${k.KeyId})` : k.KeyId };
-    }),
-  );
-  return choices.filter((c): c is KmsKeyChoice => c !== undefined).sort((a, b) => a.label.localeCompare(b.label));
-}
+import { listKmsKeys, type KmsKeyChoice } from '../kms-choices.js';
 
 export function Buckets({ clients }: { readonly clients: Clients }) {
   const [buckets, setBuckets] = useState<BucketSummary[] | undefined>();

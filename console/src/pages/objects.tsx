@@ -1,48 +1,29 @@
 /**
- * The objects browser on a bucket's page (read-only): ListObjectsV2 with Delimiter '/' so prefixes
+ * The objects browser on a bucket's page: ListObjectsV2 with Delimiter '/' so prefixes
  * show as folders, a page of PAGE_SIZE keys at a time (Next page / First page by ContinuationToken),
- * and each object's encryption from a HEAD without SSE-C headers (HEAD_CONCURRENCY at a time).
+ * each object's encryption from a HEAD without SSE-C headers (HEAD_CONCURRENCY at a time), a
+ * Download button per object (SSE-C ones ask for the key first) and the upload panel.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { HeadObjectCommand, ListObjectsV2Command, type _Object } from '@aws-sdk/client-s3';
-import { ListAliasesCommand, type AliasListEntry } from '@aws-sdk/client-kms';
 import type { Clients } from '../s3.js';
 import { explain, type Explained } from '../errors.js';
 import { ErrorMessage } from '../components.js';
 import { bucketHref } from '../routes.js';
+import { humanSize } from '../format.js';
+import { keyName } from '../kms-choices.js';
+import { UploadPanel } from './upload-panel.js';
+import { SseCDownloadForm, startDownload, type DownloadTarget } from './download-form.js';
 
 export const PAGE_SIZE = 100;
 const HEAD_CONCURRENCY = 6;
+/** The encryption column's text for an object whose HEAD needs its key. */
+const SSE_C = 'SSE-C (key required)';
 
 interface Listing {
   readonly folders: readonly string[];
   readonly objects: readonly _Object[];
   readonly next: string | undefined;
-}
-
-/**
- * The KMS aliases, asked for once per signed-in session (the clients are made at sign-in, so
- * another user never sees this one's list); null when the KMS refused: keys are shown by id.
- */
-const aliasLists = new WeakMap<Clients, Promise<readonly AliasListEntry[] | null>>();
-function aliases(clients: Clients): Promise<readonly AliasListEntry[] | null> {
-  let list = aliasLists.get(clients);
-  if (list === undefined) {
-    list = clients.kms.send(new ListAliasesCommand({})).then(
-      (out) => out.Aliases ?? [],
-      () => null,
-    );
-    aliasLists.set(clients, list);
-  }
-  return list;
-}
-
-/** A key ARN (or id) as its alias where one names it, else as the key id. */
-async function keyName(clients: Clients, arn: string | undefined): Promise<string> {
-  if (arn === undefined || arn === '') return 'default key';
-  const id = arn.slice(arn.lastIndexOf('/') + 1);
-  const alias = (await aliases(clients))?.find((a) => a.TargetKeyId === id || a.AliasArn === arn)?.AliasName;
-  return alias ?? id;
 }
 
 async function encryptionOf(clients: Clients, bucket: string, key: string): Promise<string> {
@@ -56,22 +37,9 @@ async function encryptionOf(clients: Clients, bucket: string, key: string): Prom
     return sse;
   } catch (err) {
     // Without the customer's key, a HEAD of an SSE-C object is refused with 400.
-    if (explain(err).status === 400) return 'SSE-C (key required)';
+    if (explain(err).status === 400) return SSE_C;
     return `Unknown (${explain(err).sentence})`;
   }
-}
-
-export function humanSize(bytes: number | undefined): string {
-  if (bytes === undefined) return '';
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let n = bytes / 1024;
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${n < 10 ? n.toFixed(1) : Math.round(n)} ${units[i]}`;
 }
 
 function Breadcrumbs({ bucket, prefix }: { readonly bucket: string; readonly prefix: string }) {
@@ -98,7 +66,26 @@ export function Objects({ clients, bucket, prefix }: { readonly clients: Clients
   const [listing, setListing] = useState<Listing | undefined>();
   const [error, setError] = useState<Explained | undefined>();
   const [encryption, setEncryption] = useState<ReadonlyMap<string, string>>(new Map());
+  const [reloads, setReloads] = useState(0);
+  const [downloading, setDownloading] = useState<DownloadTarget | undefined>();
+  const [status, setStatus] = useState('');
+  const [downloadError, setDownloadError] = useState<Explained | undefined>();
   const token = tokens[tokens.length - 1];
+
+  const download = async (o: _Object) => {
+    const key = o.Key ?? '';
+    const target: DownloadTarget = { bucket, key, etag: o.ETag, filename: key.slice(key.lastIndexOf('/') + 1) || 'download' };
+    setStatus('');
+    setDownloadError(undefined);
+    if (encryption.get(key) === SSE_C) {
+      setDownloading(target);
+      return;
+    }
+    setDownloading(undefined);
+    const outcome = await startDownload(clients, target);
+    if ('status' in outcome) setStatus(outcome.status);
+    else setDownloadError(outcome.error);
+  };
 
   useEffect(() => {
     let live = true;
@@ -129,7 +116,7 @@ export function Objects({ clients, bucket, prefix }: { readonly clients: Clients
     return () => {
       live = false;
     };
-  }, [clients, bucket, prefix, token]);
+  }, [clients, bucket, prefix, token, reloads]);
 
   const page = tokens.length;
   const count = listing === undefined ? 0 : listing.folders.length + listing.objects.length;
@@ -138,6 +125,21 @@ export function Objects({ clients, bucket, prefix }: { readonly clients: Clients
       <h2 id="objects-heading">Objects</h2>
       <Breadcrumbs bucket={bucket} prefix={prefix} />
       <ErrorMessage error={error} />
+      <p class="status" role="status" data-testid="download-status">
+        {status}
+      </p>
+      <ErrorMessage error={downloadError} />
+      {downloading !== undefined && (
+        <SseCDownloadForm
+          key={downloading.key}
+          clients={clients}
+          target={downloading}
+          onDone={(done) => {
+            setDownloading(undefined);
+            setStatus(done);
+          }}
+        />
+      )}
       {listing === undefined && error === undefined && <p aria-live="polite">Loading objects…</p>}
       {listing !== undefined && count === 0 && page === 1 && (
         <p data-testid="empty">{prefix === '' ? 'This bucket is empty.' : `Nothing under ${prefix}.`}</p>
@@ -157,6 +159,9 @@ export function Objects({ clients, bucket, prefix }: { readonly clients: Clients
                 <th scope="col">Size</th>
                 <th scope="col">Last modified</th>
                 <th scope="col">Encryption</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -169,6 +174,7 @@ export function Objects({ clients, bucket, prefix }: { readonly clients: Clients
                   <td>Folder</td>
                   <td />
                   <td />
+                  <td />
                 </tr>
               ))}
               {listing.objects.map((o) => {
@@ -179,6 +185,11 @@ export function Objects({ clients, bucket, prefix }: { readonly clients: Clients
                     <td>{humanSize(o.Size)}</td>
                     <td>{o.LastModified?.toLocaleString() ?? ''}</td>
                     <td data-testid="encryption">{encryption.get(key) ?? '…'}</td>
+                    <td>
+                      <button type="button" aria-label={`Download ${key.slice(prefix.length)}`} onClick={() => void download(o)}>
+                        Download
+                      </button>
+                    </td>
                   </tr>
                 );
               })}
@@ -200,6 +211,7 @@ export function Objects({ clients, bucket, prefix }: { readonly clients: Clients
           </button>
         </p>
       )}
+      <UploadPanel clients={clients} bucket={bucket} prefix={prefix} onUploaded={() => setReloads((n) => n + 1)} />
     </section>
   );
 }

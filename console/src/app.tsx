@@ -9,24 +9,27 @@ import { SignIn } from './pages/sign-in.js';
 import { Buckets } from './pages/buckets.js';
 import { Bucket } from './pages/bucket.js';
 import { KmsKeys } from './pages/kms-keys.js';
-import { KMS_KEYS_HREF, parseRoute, type Route } from './routes.js';
+import { CustomerKeys } from './pages/customer-keys.js';
+import { CUSTOMER_KEYS_HREF, KMS_KEYS_HREF, parseRoute, type Route } from './routes.js';
 
 /** The main navigation; the link of the current section has aria-current="page". */
 function MainNav({ route }: { readonly route: Route }) {
-  const kms = route.page === 'kms-keys';
+  const section = route.page === 'bucket' ? 'buckets' : route.page;
+  const links = [
+    ['buckets', '#/buckets', 'Buckets'],
+    ['kms-keys', KMS_KEYS_HREF, 'KMS keys'],
+    ['customer-keys', CUSTOMER_KEYS_HREF, 'Customer keys'],
+  ] as const;
   return (
     <nav aria-label="Main" class="main-nav">
       <ul>
-        <li>
-          <a href="#/buckets" aria-current={kms ? undefined : 'page'}>
-            Buckets
-          </a>
-        </li>
-        <li>
-          <a href={KMS_KEYS_HREF} aria-current={kms ? 'page' : undefined}>
-            KMS keys
-          </a>
-        </li>
+        {links.map(([page, href, name]) => (
+          <li key={page}>
+            <a href={href} aria-current={section === page ? 'page' : undefined}>
+              {name}
+            </a>
+          </li>
+        ))}
       </ul>
     </nav>
   );
@@ -79,6 +82,8 @@ export function App() {
           <Bucket clients={clients} name={route.name} prefix={route.prefix} />
         ) : route.page === 'kms-keys' ? (
           <KmsKeys clients={clients} />
+        ) : route.page === 'customer-keys' ? (
+          <CustomerKeys />
         ) : (
           <Buckets clients={clients} />
         )}

@@ -60,7 +60,9 @@ export function explain(err: unknown): Explained {
   const e = (typeof err === 'object' && err !== null ? err : {}) as SdkError;
   const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
   const requestId = e.$metadata?.requestId;
-  const code = text(e.Code) ?? (status === undefined ? undefined : text(e.name));
+  // A bodiless error (a HEAD's) gets the SDK's name "Unknown" or the status text: no code at all.
+  const named = status === undefined || e.name === 'Unknown' ? undefined : text(e.name);
+  const code = text(e.Code) ?? named;
   if (code !== undefined) {
     const known = SENTENCES[code];
     if (known !== undefined) return { sentence: known, code, status, requestId };

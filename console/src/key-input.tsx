@@ -29,9 +29,12 @@ let inputs = 0;
 
 export function CustomerKeyInput({
   allowGenerate,
+  offerRemember = true,
   onChange,
 }: {
   readonly allowGenerate: boolean;
+  /** Whether to offer to remember the key's fingerprint (not where the page is that list). */
+  readonly offerRemember?: boolean;
   readonly onChange: (chosen: ChosenKey | undefined) => void;
 }) {
   const [id] = useState(() => `key-input-${++inputs}`);
@@ -165,7 +168,7 @@ export function CustomerKeyInput({
           </label>
         </div>
       )}
-      {key !== undefined && (
+      {key !== undefined && offerRemember && (
         <div class="remember">
           <label class="check">
             <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.currentTarget.checked)} />

@@ -9,17 +9,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { DeleteBucketCommand, GetBucketEncryptionCommand, ListBucketsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { bucketName, s3Client, startServer, type TestServer } from './harness.js';
 import { kmsApiClient } from './fixtures/kms-api.js';
-import { assertControlsNamed, openConsoleBrowser } from './fixtures/console-browser.js';
-
-const SCREENSHOTS = `${resolve(process.env.STRONGBOX_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'sb-console-shots-')))}/`;
+import { assertControlsNamed, openConsoleBrowser, screenshotPath } from './fixtures/console-browser.js';
 
 /** How many items the page keeps in sessionStorage. */
 const storedItems = (page: Page): Promise<unknown> => page.evaluate('sessionStorage.length');
@@ -44,7 +39,6 @@ describe('web console in Chromium', { timeout: 240_000 }, () => {
     kmsKeyId = (await kms.send(new DescribeKeyCommand({ KeyId: 'alias/testkey-1' }))).KeyMetadata?.KeyId ?? '';
     assert.ok(kmsKeyId !== '');
     ({ browser, page, foreign, pageErrors } = await openConsoleBrowser(origin));
-    mkdirSync(SCREENSHOTS, { recursive: true });
   });
 
   after(async () => {
@@ -58,7 +52,7 @@ describe('web console in Chromium', { timeout: 240_000 }, () => {
     assert.equal(await page.getByLabel('Access key ID').count(), 1);
     assert.equal(await page.getByLabel('Secret access key').getAttribute('type'), 'password');
     assert.ok((await assertControlsNamed(page)) >= 3);
-    await page.screenshot({ path: `${SCREENSHOTS}sign-in.png` });
+    await page.screenshot({ path: screenshotPath('sign-in.png') });
   });
 
   it('answers a wrong secret with a sentence, the S3 code on demand, never XML', async () => {
@@ -126,7 +120,7 @@ describe('web console in Chromium', { timeout: 240_000 }, () => {
     assert.equal(rule?.BlockedEncryptionTypes, undefined);
     await page.getByRole('link', { name: kmsBucket }).waitFor();
     await assertControlsNamed(page);
-    await page.screenshot({ path: `${SCREENSHOTS}buckets.png`, fullPage: true });
+    await page.screenshot({ path: screenshotPath('buckets.png'), fullPage: true });
   });
 
   it('creates a bucket with DSSE-KMS', async () => {
@@ -152,7 +146,7 @@ describe('web console in Chromium', { timeout: 240_000 }, () => {
     assert.match(await page.getByTestId('kms-key').innerText(), new RegExp(kmsKeyId));
     assert.match(await page.getByTestId('blocked').innerText(), /^none/);
     await assertControlsNamed(page);
-    await page.screenshot({ path: `${SCREENSHOTS}bucket.png`, fullPage: true });
+    await page.screenshot({ path: screenshotPath('bucket.png'), fullPage: true });
 
     await page.goto(`${origin}/_console/#/buckets/${sseS3Bucket}`);
     await page.getByRole('heading', { name: `Bucket ${sseS3Bucket}` }).waitFor();

@@ -7,16 +7,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { DescribeKeyCommand, ListAliasesCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { startServer, type TestServer } from './harness.js';
 import { kmsApiClient } from './fixtures/kms-api.js';
-import { assertControlsNamed, openConsoleBrowser, waitForExpression } from './fixtures/console-browser.js';
+import { assertControlsNamed, openConsoleBrowser, screenshotPath, waitForExpression } from './fixtures/console-browser.js';
 
-const SCREENSHOTS = `${resolve(process.env.STRONGBOX_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'sb-console-shots-')))}/`;
 const DAY = 86_400_000;
 
 /** As the page shows dates: YYYY-MM-DD HH:MM UTC. */
@@ -51,7 +47,6 @@ describe('console KMS keys page in Chromium', { timeout: 180_000 }, () => {
     kms = kmsApiClient(server, server.root);
     existingId = (await state('alias/testkey-1'))?.KeyId ?? '';
     assert.ok(existingId !== '');
-    mkdirSync(SCREENSHOTS, { recursive: true });
     ({ browser, page, foreign, pageErrors } = await openConsoleBrowser(origin));
     await page.goto(`${origin}/_console/`);
     await page.getByLabel('Access key ID').fill(server.root.accessKeyId);
@@ -160,7 +155,7 @@ describe('console KMS keys page in Chromium', { timeout: 180_000 }, () => {
     assert.match(await row(madeId).getByTestId('state').innerText(), /^Pending deletion/);
     assert.equal(await form.count(), 0, 'the form closes');
     await assertControlsNamed(page);
-    await page.screenshot({ path: `${SCREENSHOTS}kms-keys.png`, fullPage: true });
+    await page.screenshot({ path: screenshotPath('kms-keys.png'), fullPage: true });
   });
 
   it('cancels the deletion: the key is Disabled, as on AWS, and says so', async () => {

@@ -13,9 +13,16 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Download, Page } from 'playwright-core';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutBucketEncryptionCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { bucketName, s3Client, startServer, type TestServer } from './harness.js';
-import { assertControlsNamed, openConsoleBrowser, waitForExpression } from './fixtures/console-browser.js';
+import { assertControlsNamed, openConsoleBrowser, screenshotPath, waitForExpression } from './fixtures/console-browser.js';
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 /** `strongbox key fingerprint`'s short form. */
@@ -103,6 +110,7 @@ describe('console uploads and downloads in Chromium', { timeout: 180_000 }, () =
     await saved.check();
     await page.getByLabel("Remember this key's fingerprint in this browser (not the key)").check();
     await page.getByLabel('Name for this key').fill('test key one');
+    await page.screenshot({ path: screenshotPath('upload-sse-c.png'), fullPage: true });
     await upload.click();
     await uploadState('big.bin').getByText('Uploaded').waitFor({ timeout: 60_000 });
 
@@ -154,6 +162,7 @@ describe('console uploads and downloads in Chromium', { timeout: 180_000 }, () =
     assert.ok(!text.includes(wrong.toString('base64')) && !text.includes(wrong.toString('hex')));
     await alert.getByText('Technical details').click();
     await alert.getByText('HTTP status: 403').waitFor();
+    await form.screenshot({ path: screenshotPath('download-sse-c.png') });
     assert.equal(downloads, 0);
     // A malformed key is refused in the page, before any request.
     await form.getByLabel(/^Key \(64 hex digits/).fill('not a key');
@@ -217,6 +226,67 @@ describe('console uploads and downloads in Chromium', { timeout: 180_000 }, () =
     }
     assert.deepEqual((await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [], []);
     await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cancelled.bin' })));
+  });
+
+  it("refuses SSE-C uploads to a bucket that blocks them, with a sentence saying why", async () => {
+    assert.ok(generatedKey !== undefined);
+    const blocked = bucketName('console-blocked');
+    await s3.send(new CreateBucketCommand({ Bucket: blocked }));
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: blocked,
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BlockedEncryptionTypes: { EncryptionType: ['SSE-C'] } }],
+        },
+      }),
+    );
+    await page.goto(`${new URL(server.url).origin}/_console/#/buckets/${blocked}`);
+    await page.getByTestId('empty').waitFor();
+    await page.getByLabel('Choose files').setInputFiles({ name: 'refused.txt', mimeType: 'text/plain', buffer: Buffer.from('refused') });
+    await chooseMode('SSE-C (a key you provide)');
+    await page.getByLabel('Type or paste a key').check();
+    await page.getByLabel(/^Key \(64 hex digits/).fill(generatedKey.toString('hex'));
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await uploadState('refused.txt').getByText('Failed').waitFor();
+    await page.getByRole('alert').getByText(/This bucket may block SSE-C/).waitFor();
+    await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: blocked, Key: 'refused.txt' })));
+    await page.goto(`${new URL(server.url).origin}/_console/#/buckets/${bucket}`);
+    await row('big.bin').waitFor();
+  });
+
+  it("keeps a list of key names and fingerprints in this browser, never the keys", async () => {
+    assert.ok(generatedKey !== undefined);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customer keys' }).click();
+    await page.getByRole('heading', { name: 'Customer keys in this browser' }).waitFor();
+    const listed = (fp: string) => page.locator(`tr[data-fingerprint="${fp}"]`);
+    assert.equal(await listed(fingerprint(generatedKey)).getByRole('rowheader').innerText(), 'test key one');
+
+    await page.getByLabel('Name', { exact: true }).first().fill('from the CLI');
+    await page.getByLabel('Fingerprint', { exact: true }).fill('not-a-fingerprint');
+    await page.getByRole('button', { name: 'Add fingerprint' }).click();
+    await page.getByRole('alert').getByText(/four groups of four hex digits/).waitFor();
+    const cliKey = randomBytes(32);
+    await page.getByLabel('Fingerprint', { exact: true }).fill(fingerprint(cliKey).toUpperCase());
+    await page.getByRole('button', { name: 'Add fingerprint' }).click();
+    await listed(fingerprint(cliKey)).getByText('from the CLI').waitFor();
+
+    const other = randomBytes(32);
+    await page.getByLabel(/^Key \(64 hex digits/).fill(other.toString('base64'));
+    await page.getByTestId('key-fingerprint').getByText(fingerprint(other)).waitFor();
+    await page.locator('#key-name').fill('pasted key');
+    await page.getByRole('button', { name: "Add key's fingerprint" }).click();
+    await listed(fingerprint(other)).getByText('pasted key').waitFor();
+    assert.equal(await page.getByLabel(/^Key \(64 hex digits/).inputValue(), '', 'the key field is cleared');
+
+    await page.getByRole('button', { name: 'Remove from the CLI from this list' }).click();
+    await listed(fingerprint(cliKey)).waitFor({ state: 'detached' });
+    await assertControlsNamed(page);
+    await page.screenshot({ path: screenshotPath('customer-keys.png'), fullPage: true });
+    const stored = String(await page.evaluate('JSON.stringify(localStorage)'));
+    for (const key of [generatedKey, other]) assert.ok(!stored.includes(key.toString('base64')) && !stored.includes(key.toString('hex')));
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Buckets' }).click();
+    await page.getByRole('link', { name: bucket }).click();
+    await row('big.bin').waitFor();
   });
 
   it('names every control of the upload panel and the download form, and made no foreign request', async () => {

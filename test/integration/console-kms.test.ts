@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { DescribeKeyCommand, ListAliasesCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { startServer, type TestServer } from './harness.js';
 import { kmsApiClient } from './fixtures/kms-api.js';
-import { assertControlsNamed, openConsoleBrowser, screenshotPath, waitForExpression } from './fixtures/console-browser.js';
+import { assertControlsNamed, openConsoleBrowser, screenshotPath, signIn, waitForExpression } from './fixtures/console-browser.js';
 
 const DAY = 86_400_000;
 
@@ -48,11 +48,7 @@ describe('console KMS keys page in Chromium', { timeout: 180_000 }, () => {
     existingId = (await state('alias/testkey-1'))?.KeyId ?? '';
     assert.ok(existingId !== '');
     ({ browser, page, foreign, pageErrors } = await openConsoleBrowser(origin));
-    await page.goto(`${origin}/_console/`);
-    await page.getByLabel('Access key ID').fill(server.root.accessKeyId);
-    await page.getByLabel('Secret access key').fill(server.root.secretAccessKey);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Buckets', exact: true }).waitFor();
+    await signIn(page, origin, server.root);
   });
 
   after(async () => {

@@ -11,7 +11,7 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { bucketName, s3Client, startServer, type TestServer } from './harness.js';
 import { kmsApiClient } from './fixtures/kms-api.js';
-import { openConsoleBrowser } from './fixtures/console-browser.js';
+import { openConsoleBrowser, signIn } from './fixtures/console-browser.js';
 
 const MANY = 120;
 
@@ -56,11 +56,7 @@ describe('console objects browser in Chromium', { timeout: 120_000 }, () => {
     for (let i = 0; i < names.length; i += 20) await Promise.all(names.slice(i, i + 20).map((n) => put(n)));
 
     ({ browser, page, foreign, pageErrors } = await openConsoleBrowser(origin));
-    await page.goto(`${origin}/_console/`);
-    await page.getByLabel('Access key ID').fill(server.root.accessKeyId);
-    await page.getByLabel('Secret access key').fill(server.root.secretAccessKey);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Buckets', exact: true }).waitFor();
+    await signIn(page, origin, server.root);
   });
 
   after(async () => {

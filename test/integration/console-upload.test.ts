@@ -22,7 +22,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { bucketName, s3Client, startServer, type TestServer } from './harness.js';
-import { assertControlsNamed, openConsoleBrowser, screenshotPath, waitForExpression } from './fixtures/console-browser.js';
+import { assertControlsNamed, openConsoleBrowser, screenshotPath, signIn, waitForExpression } from './fixtures/console-browser.js';
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 /** `strongbox key fingerprint`'s short form. */
@@ -72,10 +72,7 @@ describe('console uploads and downloads in Chromium', { timeout: 180_000 }, () =
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const origin = new URL(server.url).origin;
     ({ browser, page, foreign, pageErrors } = await openConsoleBrowser(origin));
-    await page.goto(`${origin}/_console/`);
-    await page.getByLabel('Access key ID').fill(server.root.accessKeyId);
-    await page.getByLabel('Secret access key').fill(server.root.secretAccessKey);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, origin, server.root);
     await page.getByRole('link', { name: bucket }).click();
     await page.getByRole('heading', { name: `Bucket ${bucket}` }).waitFor();
     await page.getByTestId('empty').waitFor();

@@ -4,8 +4,8 @@
  * browser download cannot carry headers, and SSE-C keys must travel as headers, so the page
  * signs the GetObject request here (with the SDK, exactly as it would send it), hands the signed
  * request to the worker, and opens /_console/download/ID in a hidden frame: the worker answers
- * that with the server's response body, marked as an attachment. The worker forgets the request
- * as soon as it has used it (or after a minute).
+ * that with the server's response, which the signed request asked to be an attachment. The
+ * worker forgets the request as soon as it has used it (or after a minute).
  */
 import { GetObjectCommand, type GetObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 
@@ -80,7 +80,12 @@ export async function downloadObject(s3: S3Client, input: GetObjectCommandInput,
   const registration = await navigator.serviceWorker.ready;
   const worker = registration.active;
   if (worker === null) throw new Error('The download worker is not running.');
-  const request = await signGetObject(s3, input);
+  // The server marks the response as an attachment, so the worker can pass it on untouched.
+  const request = await signGetObject(s3, {
+    ...input,
+    ResponseContentDisposition: `attachment; filename*=UTF-8''${encodeURIComponent(filename)}`,
+    ResponseContentType: 'application/octet-stream',
+  });
   const id = crypto.randomUUID();
   const channel = new MessageChannel();
   const answered = new Promise<DownloadStart>((resolve, reject) => {
@@ -92,7 +97,7 @@ export async function downloadObject(s3: S3Client, input: GetObjectCommandInput,
       resolve(e.data);
     };
   });
-  worker.postMessage({ type: 'download', id, ...request, filename }, [channel.port2]);
+  worker.postMessage({ type: 'download', id, ...request }, [channel.port2]);
   return answered;
 }
 

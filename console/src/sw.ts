@@ -8,7 +8,6 @@
 interface DownloadJob {
   readonly url: string;
   readonly headers: Record<string, string>;
-  readonly filename: string;
   readonly port: MessagePort;
 }
 
@@ -38,13 +37,13 @@ worker.addEventListener('install', (event) => event.waitUntil(worker.skipWaiting
 worker.addEventListener('activate', (event) => event.waitUntil(worker.clients.claim()));
 
 worker.addEventListener('message', (event) => {
-  const data = event.data as { type?: unknown; id?: unknown; url?: unknown; headers?: unknown; filename?: unknown };
+  const data = event.data as { type?: unknown; id?: unknown; url?: unknown; headers?: unknown };
   const port = event.ports[0];
   if (data.type !== 'download' || port === undefined || typeof data.id !== 'string' || typeof data.url !== 'string') return;
   // Only requests to this origin: the worker is no relay to elsewhere.
   if (new URL(data.url).origin !== location.origin) return;
   const id = data.id;
-  jobs.set(id, { url: data.url, headers: data.headers as Record<string, string>, filename: String(data.filename), port });
+  jobs.set(id, { url: data.url, headers: data.headers as Record<string, string>, port });
   setTimeout(() => jobs.delete(id), JOB_TTL_MS);
   port.postMessage({ type: 'ready' });
 });
@@ -75,12 +74,9 @@ async function relay(job: DownloadJob): Promise<Response> {
     return new Response('The download failed: see the console page.\n', { status: upstream.status });
   }
   job.port.postMessage({ type: 'started', ok: true });
-  const headers = new Headers({
-    'content-type': 'application/octet-stream',
-    'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(job.filename)}`,
-    'cache-control': 'no-store',
-  });
-  const length = upstream.headers.get('content-length');
-  if (length !== null) headers.set('content-length', length);
-  return new Response(upstream.body, { status: 200, headers });
+  // The server's own response, untouched: Chromium then hands its body to the download manager
+  // natively. Re-wrapping it (new Response(upstream.body, …)) pumps every chunk through this
+  // worker's JavaScript, which measured as memory growing with the object's size. The attachment
+  // disposition comes from the server (response-content-disposition in the signed request).
+  return upstream;
 }

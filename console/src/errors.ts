@@ -68,6 +68,10 @@ export function explain(err: unknown): Explained {
     if (known !== undefined) return { sentence: known, code, status, requestId };
     return { sentence: fallbackSentence(status), code, status, requestId };
   }
+  if (e.name === 'NotReadableError' || e.name === 'NotFoundError') {
+    const sentence = 'The file could not be read: it may have been changed, moved or deleted since it was chosen. Choose it again.';
+    return { sentence, code: text(e.name), status, requestId };
+  }
   if (err instanceof TypeError || e.name === 'TimeoutError') {
     return { sentence: 'The server could not be reached. Check that it is running and try again.', code: undefined, status, requestId };
   }

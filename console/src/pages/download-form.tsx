@@ -3,7 +3,7 @@
  * SSE-C object first asks for its key, which a HEAD with the key checks (200 opens it; 403 is
  * another key), and says which key this browser saw seal the object, if it knows.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Clients } from '../s3.js';
 import { explain, sentence, type Explained } from '../errors.js';
@@ -51,6 +51,9 @@ export function SseCDownloadForm({ clients, target, onDone }: { readonly clients
   const [error, setError] = useState<Explained | undefined>();
   const [busy, setBusy] = useState(false);
   const expected = expectedFingerprint(target.bucket, target.key, target.etag);
+  // The form opens above the list: keyboard users land in its key field, not back in the table.
+  const form = useRef<HTMLFormElement>(null);
+  useEffect(() => form.current?.querySelector<HTMLInputElement>('input[type="password"]')?.focus(), []);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -82,7 +85,7 @@ export function SseCDownloadForm({ clients, target, onDone }: { readonly clients
   };
 
   return (
-    <form class="download" aria-label={`Download ${target.filename} with its key`} onSubmit={(e) => void submit(e)}>
+    <form ref={form} class="download" aria-label={`Download ${target.filename} with its key`} onSubmit={(e) => void submit(e)}>
       <h3>
         Download <code>{target.key}</code>
       </h3>

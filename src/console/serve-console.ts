@@ -10,6 +10,7 @@ import type { ServerResponse } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { virtualHostedBucket } from '../server/router.js';
 
 export const CONSOLE_PREFIX = '/_console';
 
@@ -58,8 +59,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
  */
 export function isConsoleRequest(rawPath: string, host: string | undefined, domain: string | undefined): boolean {
   if (rawPath !== CONSOLE_PREFIX && !rawPath.startsWith(`${CONSOLE_PREFIX}/`)) return false;
-  const name = (host ?? '').replace(/:\d+$/, '').toLowerCase();
-  return domain === undefined || name === domain || !name.endsWith(`.${domain}`);
+  return virtualHostedBucket(host, domain) === undefined;
 }
 
 /** Answers a request for which isConsoleRequest holds. */

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { verifyRequest } from '../auth/verify-request.js';
-import { route } from './router.js';
+import { route, virtualHostedBucket } from './router.js';
 import { ANONYMOUS_USER, authorize } from './authorize.js';
 import { requesterOf } from './requester.js';
 import { HANDLERS } from '../s3/index.js';
@@ -64,7 +64,7 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
   let resource = safeDecode(rawPath);
 
   try {
-    if (rawPath === HEALTH_PATH && (method === 'GET' || method === 'HEAD')) {
+    if (rawPath === HEALTH_PATH && (method === 'GET' || method === 'HEAD') && virtualHostedBucket(req.headers.host, deps.config.domain) === undefined) {
       await send(res, method, { status: deps.ready ? 200 : 503, headers: { 'content-type': 'text/plain' }, body: deps.ready ? 'ok\n' : 'starting\n' });
       return;
     }

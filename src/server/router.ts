@@ -118,14 +118,22 @@ const decode = (s: string): string => {
   }
 };
 
+/**
+ * The bucket a Host header names in virtual-hosted style (`<bucket>.D` with `--domain D`), or
+ * undefined for a path-style request. The server's own paths (/_console, /_strongbox/health) are
+ * served on path-style hosts only: on a bucket's host they are that bucket's object keys.
+ */
+export function virtualHostedBucket(hostHeader: string | undefined, domain: string | undefined): string | undefined {
+  const host = (hostHeader ?? '').replace(/:\d+$/, '').toLowerCase();
+  if (domain === undefined || host === domain || !host.endsWith(`.${domain}`)) return undefined;
+  return host.slice(0, -(domain.length + 1));
+}
+
 /** Splits host and path into bucket and key (path style, or virtual-hosted with a domain). */
 export function resolveTarget(input: RouteInput): { bucket?: string; key?: string } {
-  const host = (input.host ?? '').replace(/:\d+$/, '').toLowerCase();
   let path = input.path;
-  let bucket: string | undefined;
-  if (input.domain !== undefined && host !== input.domain && host.endsWith(`.${input.domain}`)) {
-    bucket = host.slice(0, -(input.domain.length + 1));
-  } else {
+  let bucket = virtualHostedBucket(input.host, input.domain);
+  if (bucket === undefined) {
     const rest = path.replace(/^\//, '');
     const slash = rest.indexOf('/');
     bucket = slash === -1 ? rest : rest.slice(0, slash);

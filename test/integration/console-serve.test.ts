@@ -136,13 +136,17 @@ describe('web console: static files at /_console/', () => {
     }
   });
 
-  it('leaves S3 its paths: /_consolex, a virtual-hosted bucket\'s /_console/ key, and no bucket can be named _console', async () => {
+  it("leaves S3 its paths: /_consolex, a virtual-hosted bucket's /_console/ and /_strongbox/health keys, and no bucket can be named _console", async () => {
     const res = await get('/_consolex');
     assert.equal(res.headers['content-security-policy'], undefined);
     assert.match(res.text, /<Code>/);
     const vhost = await rawRequest(server, { method: 'GET', path: '/_console/', headers: { host: 'photos.s3.console.test' } });
     assert.equal(vhost.headers['content-security-policy'], undefined);
     assert.match(vhost.text, /<Code>NoSuchBucket<\/Code>/);
+    // The same holds for the health check's path, which is only the server's on path-style hosts.
+    const vhostHealth = await rawRequest(server, { method: 'GET', path: '/_strongbox/health', headers: { host: 'photos.s3.console.test' } });
+    assert.match(vhostHealth.text, /<Code>NoSuchBucket<\/Code>/);
+    assert.equal((await rawRequest(server, { method: 'GET', path: '/_strongbox/health', headers: { host: 's3.console.test' } })).text, 'ok\n');
     assert.equal(isValidBucketName('_console'), false);
   });
 });

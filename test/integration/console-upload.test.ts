@@ -13,7 +13,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Download, Page } from 'playwright-core';
+import type { Browser, Download, Page, Route } from 'playwright-core';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -185,6 +185,25 @@ describe('console uploads and downloads in Chromium', { timeout: 180_000 }, () =
     await form.getByRole('alert').getByText(/This is not a key/).waitFor();
     assert.equal(await form.getByRole('button', { name: 'Check key and download' }).isDisabled(), true);
     await form.getByRole('button', { name: 'Cancel' }).click();
+  });
+
+  it('asks for the key of an SSE-C object whose HEAD has not told the page what it is', async () => {
+    // The HEADs never answer; the GET without a key is refused (400 InvalidRequest), and the page
+    // then asks for the key instead of showing an error.
+    const heads = (route: Route) => (route.request().method() === 'HEAD' ? route.abort() : route.fallback());
+    await page.route('**/*', heads);
+    try {
+      await page.reload();
+      await row('big.bin').locator('[data-testid="encryption"]').getByText(/^Unknown/).waitFor();
+      await row('big.bin').getByRole('button', { name: 'Download big.bin' }).click();
+      await page.getByRole('form', { name: 'Download big.bin with its key' }).waitFor();
+      assert.equal(await page.getByTestId('download-status').innerText(), '');
+      await page.getByRole('form', { name: 'Download big.bin with its key' }).getByRole('button', { name: 'Cancel' }).click();
+    } finally {
+      await page.unroute('**/*', heads);
+    }
+    await page.reload();
+    await row('big.bin').waitFor();
   });
 
   it('uploads by drag and drop with a key loaded from a file', async () => {

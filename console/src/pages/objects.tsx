@@ -84,6 +84,8 @@ export function Objects({ clients, bucket, prefix }: { readonly clients: Clients
     setDownloading(undefined);
     const outcome = await startDownload(clients, target);
     if ('status' in outcome) setStatus(outcome.status);
+    // Asked for before its HEAD had answered, an SSE-C object is refused without its key (400).
+    else if (outcome.error.status === 400 && outcome.error.code === 'InvalidRequest') setDownloading(target);
     else setDownloadError(outcome.error);
   };
 

@@ -155,6 +155,9 @@ describe('console uploads and downloads in Chromium', { timeout: 180_000 }, () =
     await waitForExpression(page, `document.activeElement?.type === 'password'`);
     await page.keyboard.type(generatedKey.toString('hex'));
     await form.getByTestId('key-fingerprint').getByText('test key one').waitFor();
+    // The form takes the key a render after the field shows its fingerprint; Enter before that
+    // finds the submit button still disabled (a click would wait for it, a key press does not).
+    await form.locator('button[type="submit"]:not([disabled])').waitFor();
     const [file] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
     assert.equal(file.suggestedFilename(), 'big.bin');
     assert.equal(sha256(await savedBytes(file)), sha256(big));

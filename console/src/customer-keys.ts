@@ -1,6 +1,7 @@
 /**
  * SSE-C keys in the page: read from what a person types, pastes or loads (the same forms the CLI's
- * KEYREFs accept, plus a typed 32-character key as `aws s3 cp --sse-c-key` takes it), generated with
+ * KEYREFs accept, plus a typed 32-character key as `aws s3 cp --sse-c-key` takes it; written again
+ * here because src/keys works on Node's Buffer and node:crypto, which a browser lacks), generated with
  * WebCrypto, and fingerprinted exactly as `strongbox key fingerprint` does (first 8 bytes of the
  * SHA-256, `ab12-cd34-ef56-7890`) so the two can be compared by eye.
  *
@@ -8,7 +9,7 @@
  * (localStorage) is public: labels and fingerprints of keys, and which fingerprint opened or sealed
  * which object (with its ETag, so a record of an overwritten object is not trusted).
  */
-export const KEY_BYTES = 32;
+const KEY_BYTES = 32;
 
 export interface CustomerKey {
   readonly bytes: Uint8Array;

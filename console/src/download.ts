@@ -5,11 +5,15 @@
  * signs the GetObject request here (with the SDK, exactly as it would send it), hands the signed
  * request to the worker, and opens /_console/download/ID in a hidden frame: the worker answers
  * that with the server's response, which the signed request asked to be an attachment. The
- * worker forgets the request as soon as it has used it (or after a minute).
+ * worker forgets the request as soon as it has used it (or after a minute). startDownload is the
+ * entry point: it turns the worker's report into a sentence for the page.
  */
 import { GetObjectCommand, type GetObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
+import type { Clients } from './s3.js';
+import { explain, sentence, type Explained } from './errors.js';
+import { sseCParams, type CustomerKey } from './customer-keys.js';
 
-export const SW_URL = '/_console/sw.js';
+const SW_URL = '/_console/sw.js';
 const SCOPE = '/_console/';
 
 /** A signed request for the worker to send (the SSE-C key, if any, is among its headers). */
@@ -19,7 +23,7 @@ interface SignedRequest {
 }
 
 /** What the worker reports once the server has answered. */
-export type DownloadStart = { readonly ok: true } | { readonly ok: false; readonly status: number; readonly code: string | undefined };
+type DownloadStart = { readonly ok: true } | { readonly ok: false; readonly status: number; readonly code: string | undefined };
 
 /** Registers the worker at start-up where the browser allows it (secure contexts only). */
 export function registerDownloadWorker(): void {
@@ -27,7 +31,7 @@ export function registerDownloadWorker(): void {
   navigator.serviceWorker.register(SW_URL, { scope: SCOPE }).catch(() => undefined);
 }
 
-export const downloadsSupported = (): boolean => isSecureContext && 'serviceWorker' in navigator;
+const downloadsSupported = (): boolean => isSecureContext && 'serviceWorker' in navigator;
 
 class Captured extends Error {
   constructor(
@@ -76,7 +80,7 @@ async function signGetObject(s3: S3Client, input: GetObjectCommandInput): Promis
  * Starts the download of an object (with its SSE-C key in `input` when it has one) under the
  * file name `filename`; resolves once the server has answered, with its status.
  */
-export async function downloadObject(s3: S3Client, input: GetObjectCommandInput, filename: string): Promise<DownloadStart> {
+async function downloadObject(s3: S3Client, input: GetObjectCommandInput, filename: string): Promise<DownloadStart> {
   const registration = await navigator.serviceWorker.ready;
   const worker = registration.active;
   if (worker === null) throw new Error('The download worker is not running.');
@@ -109,4 +113,36 @@ function openFrame(id: string): void {
   document.body.append(frame);
   // The frame only starts the download; the browser carries on without it.
   setTimeout(() => frame.remove(), 120_000);
+}
+
+export interface DownloadTarget {
+  readonly bucket: string;
+  readonly key: string;
+  readonly etag: string | undefined;
+  /** The file name offered to the browser: the key's last segment. */
+  readonly filename: string;
+}
+
+export type DownloadOutcome = { readonly status: string } | { readonly error: Explained };
+
+/** Starts the download: a sentence for the status line once the server has answered, or why not. */
+export async function startDownload(clients: Clients, target: DownloadTarget, key?: CustomerKey): Promise<DownloadOutcome> {
+  if (!downloadsSupported()) return { error: sentence('Downloads need a secure page: open the console over HTTPS (or on localhost).') };
+  try {
+    const started = await downloadObject(
+      clients.s3,
+      {
+        Bucket: target.bucket,
+        Key: target.key,
+        ...(target.etag === undefined ? {} : { IfMatch: target.etag }),
+        ...(key === undefined ? {} : sseCParams(key)),
+      },
+      target.filename,
+    );
+    if (started.ok) return { status: `Downloading ${target.filename}: your browser saves it as it arrives.` };
+    if (started.status === 412) return { error: sentence('The object changed since this page was loaded. Reload the list and try again.', started.code, 412) };
+    return { error: explain({ Code: started.code, $metadata: { httpStatusCode: started.status } }) };
+  } catch (err) {
+    return { error: explain(err) };
+  }
 }

@@ -19,8 +19,8 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3';
 import { sseCParams, type CustomerKey } from './customer-keys.js';
 
-export const PART_SIZE = 8 * 1024 * 1024;
-export const MULTIPART_THRESHOLD = 16 * 1024 * 1024;
+const PART_SIZE = 8 * 1024 * 1024;
+const MULTIPART_THRESHOLD = 16 * 1024 * 1024;
 const PART_CONCURRENCY = 4;
 
 /** The protection asked for: the bucket's default, or an explicit mode. */

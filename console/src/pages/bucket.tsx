@@ -6,7 +6,7 @@ import { explain, type Explained } from '../errors.js';
 import { ErrorMessage } from '../components.js';
 import { Objects } from './objects.js';
 
-export const ALGORITHM_NAMES: Readonly<Record<string, string>> = {
+const ALGORITHM_NAMES: Readonly<Record<string, string>> = {
   AES256: 'SSE-S3 (AES256, keys managed by the server)',
   'aws:kms': 'SSE-KMS (aws:kms)',
   'aws:kms:dsse': 'DSSE-KMS (aws:kms:dsse, two layers)',

@@ -1,50 +1,18 @@
 /**
- * Downloading one object. A plain, SSE-S3 or KMS object goes straight to the download worker; an
- * SSE-C object first asks for its key, which a HEAD with the key checks (200 opens it; 403 is
- * another key), and says which key this browser saw seal the object, if it knows.
+ * The form for downloading an SSE-C object: it asks for the key, checks it with a HEAD (200 opens
+ * the object; 403 is another key), and says which key this browser saw seal the object, if it
+ * knows. Other objects go to startDownload directly.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Clients } from '../s3.js';
-import { explain, sentence, type Explained } from '../errors.js';
+import { explain, type Explained } from '../errors.js';
 import { ErrorMessage } from '../components.js';
 import { CustomerKeyInput, type ChosenKey } from '../key-input.js';
-import { describeKey, expectedFingerprint, recordObjectKey, rememberKey, sseCParams, type CustomerKey } from '../customer-keys.js';
-import { downloadObject, downloadsSupported } from '../download.js';
+import { describeKey, expectedFingerprint, recordObjectKey, rememberKey, sseCParams } from '../customer-keys.js';
+import { startDownload, type DownloadTarget } from '../download.js';
 
-export interface DownloadTarget {
-  readonly bucket: string;
-  readonly key: string;
-  readonly etag: string | undefined;
-  /** The file name offered to the browser: the key's last segment. */
-  readonly filename: string;
-}
-
-export const WRONG_KEY = 'This key does not open this object.';
-
-export type DownloadOutcome = { readonly status: string } | { readonly error: Explained };
-
-/** Starts the download: a sentence for the status line once the server has answered, or why not. */
-export async function startDownload(clients: Clients, target: DownloadTarget, key?: CustomerKey): Promise<DownloadOutcome> {
-  if (!downloadsSupported()) return { error: sentence('Downloads need a secure page: open the console over HTTPS (or on localhost).') };
-  try {
-    const started = await downloadObject(
-      clients.s3,
-      {
-        Bucket: target.bucket,
-        Key: target.key,
-        ...(target.etag === undefined ? {} : { IfMatch: target.etag }),
-        ...(key === undefined ? {} : sseCParams(key)),
-      },
-      target.filename,
-    );
-    if (started.ok) return { status: `Downloading ${target.filename}: your browser saves it as it arrives.` };
-    if (started.status === 412) return { error: sentence('The object changed since this page was loaded. Reload the list and try again.', started.code, 412) };
-    return { error: explain({ Code: started.code, $metadata: { httpStatusCode: started.status } }) };
-  } catch (err) {
-    return { error: explain(err) };
-  }
-}
+const WRONG_KEY = 'This key does not open this object.';
 
 export function SseCDownloadForm({ clients, target, onDone }: { readonly clients: Clients; readonly target: DownloadTarget; readonly onDone: (status: string) => void }) {
   const [chosen, setChosen] = useState<ChosenKey | undefined>();

@@ -12,15 +12,12 @@ import {
   DescribeKeyCommand,
   DisableKeyCommand,
   EnableKeyCommand,
-  ListAliasesCommand,
-  ListKeysCommand,
   ScheduleKeyDeletionCommand,
-  type AliasListEntry,
 } from '@aws-sdk/client-kms';
 import type { Clients } from '../s3.js';
 import { explain, type Explained } from '../errors.js';
 import { ErrorMessage } from '../components.js';
-import { forgetAliases } from '../kms-choices.js';
+import { forgetAliases, listAllAliases, listAllKeyIds } from '../kms-choices.js';
 
 interface KeyRow {
   readonly keyId: string;
@@ -38,38 +35,16 @@ const MIN_DAYS = 7;
 const MAX_DAYS = 30;
 
 /** A date as the other pages show them, in UTC and said so. */
-export const formatDate = (d: Date | undefined): string => (d === undefined ? '' : `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC`);
+const formatDate = (d: Date | undefined): string => (d === undefined ? '' : `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC`);
 
 /** How the page names a key in buttons and messages: its first alias, else its id. */
 const nameOf = (k: KeyRow): string => k.aliases[0] ?? k.keyId;
 
 /** `alias/` in front when the user left it out. */
-export const withAliasPrefix = (name: string): string => {
+const withAliasPrefix = (name: string): string => {
   const t = name.trim();
   return t.startsWith('alias/') ? t : `alias/${t}`;
 };
-
-async function listAllKeyIds(clients: Clients): Promise<string[]> {
-  const ids: string[] = [];
-  let marker: string | undefined;
-  for (;;) {
-    const out = await clients.kms.send(new ListKeysCommand(marker === undefined ? {} : { Marker: marker }));
-    for (const k of out.Keys ?? []) if (k.KeyId !== undefined) ids.push(k.KeyId);
-    if (out.Truncated !== true || out.NextMarker === undefined) return ids;
-    marker = out.NextMarker;
-  }
-}
-
-async function listAllAliases(clients: Clients): Promise<AliasListEntry[]> {
-  const aliases: AliasListEntry[] = [];
-  let marker: string | undefined;
-  for (;;) {
-    const out = await clients.kms.send(new ListAliasesCommand(marker === undefined ? {} : { Marker: marker }));
-    aliases.push(...(out.Aliases ?? []));
-    if (out.Truncated !== true || out.NextMarker === undefined) return aliases;
-    marker = out.NextMarker;
-  }
-}
 
 async function loadKeys(clients: Clients): Promise<KeyRow[]> {
   const [ids, aliases] = await Promise.all([listAllKeyIds(clients), listAllAliases(clients)]);

@@ -13,9 +13,10 @@ import { bucketHref } from '../routes.js';
 import { humanSize } from '../format.js';
 import { keyName } from '../kms-choices.js';
 import { UploadPanel } from './upload-panel.js';
-import { SseCDownloadForm, startDownload, type DownloadTarget } from './download-form.js';
+import { SseCDownloadForm } from './download-form.js';
+import { startDownload, type DownloadTarget } from '../download.js';
 
-export const PAGE_SIZE = 100;
+const PAGE_SIZE = 100;
 const HEAD_CONCURRENCY = 6;
 /** The encryption column's text for an object whose HEAD needs its key. */
 const SSE_C = 'SSE-C (key required)';

@@ -35,7 +35,7 @@ const MAX_DELETE_KEYS = 1000;
  * its code. Quiet mode lists only the errors.
  */
 export async function deleteObjects(ctx: BucketContext): Promise<S3Response> {
-  const doc = await readXmlDocument(ctx, 'Delete', { limit: MAX_DELETE_BODY });
+  const doc = await readXmlDocument(ctx, 'Delete', { limit: MAX_DELETE_BODY, requiredFor: 'Delete Objects' });
   const objects = doc.all('Object');
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw malformedXml();
   const quiet = parseXmlBoolean(doc.textOf('Quiet'));

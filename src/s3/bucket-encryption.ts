@@ -11,7 +11,7 @@
 import type { BucketContext, S3Response } from '../server/context.js';
 import type { BucketEncryptionConfig } from '../store/meta/types.js';
 import { readXmlDocument } from './document-body.js';
-import { kmsKeyIdNotApplicable, malformedXml, noSuchBucket } from '../server/s3-error.js';
+import { kmsKeyIdNotApplicable, malformedXml, noSuchBucket, bodyChecksumRequired } from '../server/s3-error.js';
 import { renderXml, type XmlNode } from '../server/xml.js';
 import { MAX_CONFIG_BODY, parseXmlBoolean, type XmlElement } from '../server/xml-request.js';
 
@@ -76,7 +76,7 @@ function parseConfiguration(doc: XmlElement): Omit<BucketEncryptionConfig, 'bloc
  * silently re-allows SSE-C [unconf]; `NONE` lifts them.
  */
 export async function putBucketEncryption(ctx: BucketContext): Promise<S3Response> {
-  const doc = await readXmlDocument(ctx, 'ServerSideEncryptionConfiguration', { limit: MAX_CONFIG_BODY, requiredFor: 'Put Bucket Encryption' });
+  const doc = await readXmlDocument(ctx, 'ServerSideEncryptionConfiguration', { limit: MAX_CONFIG_BODY, checksumRequired: () => bodyChecksumRequired('Put Bucket Encryption') });
   const { blocked, ...rule } = parseConfiguration(doc);
   const current = ctx.bucket.encryption;
   const config: BucketEncryptionConfig = {

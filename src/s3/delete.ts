@@ -1,5 +1,5 @@
 import type { BucketContext, ObjectContext, S3Response } from '../server/context.js';
-import { invalidArgument, malformedXml } from '../server/s3-error.js';
+import { invalidArgument, malformedXml, missingDeleteChecksum } from '../server/s3-error.js';
 import { renderXml, type XmlNode } from '../server/xml.js';
 import { MAX_DELETE_BODY, parseXmlBoolean } from '../server/xml-request.js';
 import { reclaim } from './object-write.js';
@@ -35,7 +35,7 @@ const MAX_DELETE_KEYS = 1000;
  * its code. Quiet mode lists only the errors.
  */
 export async function deleteObjects(ctx: BucketContext): Promise<S3Response> {
-  const doc = await readXmlDocument(ctx, 'Delete', { limit: MAX_DELETE_BODY, requiredFor: 'Delete Objects' });
+  const doc = await readXmlDocument(ctx, 'Delete', { limit: MAX_DELETE_BODY, checksumRequired: missingDeleteChecksum });
   const objects = doc.all('Object');
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw malformedXml();
   const quiet = parseXmlBoolean(doc.textOf('Quiet'));

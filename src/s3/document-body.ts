@@ -2,15 +2,15 @@ import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { checkBody } from '../checksum/body-check.js';
 import { parseRequestDigests } from '../checksum/request-checksum.js';
-import { bodyChecksumRequired } from '../server/s3-error.js';
+import type { S3Error } from '../server/s3-error.js';
 import { parseRequestXml, readSmallBody, type XmlElement } from '../server/xml-request.js';
 import type { RequestContext } from '../server/context.js';
 
 export interface DocumentBodyOptions {
   /** Bytes at most; more is MaxMessageLengthExceeded. */
   readonly limit: number;
-  /** An operation whose model requires a Content-MD5 or checksum: without one, 400 InvalidRequest. */
-  readonly requiredFor?: string;
+  /** For operations whose model requires a Content-MD5 or checksum: the error when neither is sent. */
+  readonly checksumRequired?: () => S3Error;
 }
 
 /**
@@ -19,9 +19,9 @@ export interface DocumentBodyOptions {
  * checksum when one is sent.
  */
 export async function readDocumentBody(ctx: RequestContext, opts: DocumentBodyOptions): Promise<Buffer> {
-  if (opts.requiredFor !== undefined) {
+  if (opts.checksumRequired !== undefined) {
     const announced = parseRequestDigests(ctx.headers, ctx.payload.declaredTrailers);
-    if (announced.checksum === undefined && announced.md5 === undefined) throw bodyChecksumRequired(opts.requiredFor);
+    if (announced.checksum === undefined && announced.md5 === undefined) throw opts.checksumRequired();
   }
   const check = checkBody(ctx.headers, ctx.payload, { md5: false });
   const collected = new PassThrough();

@@ -84,6 +84,9 @@ export const invalidRequest = (message: string, fields: ErrorFields = {}) =>
 export const bodyChecksumRequired = (operation: string) =>
   e('InvalidRequest', 400, `Content-MD5 OR x-amz-checksum- HTTP header is required for ${operation} requests`);
 
+/** DeleteObjects without either (Amazon's answer since the checksum change of 2025). */
+export const missingDeleteChecksum = () => e('InvalidRequest', 400, 'Missing required header for this request: Content-MD5 OR x-amz-checksum-*');
+
 // ---- request shape ----------------------------------------------------------------
 export const invalidArgument = (message: string, name?: string, value?: string) =>
   e('InvalidArgument', 400, message, { ArgumentName: name, ArgumentValue: value });

@@ -19,7 +19,7 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { TRANSPORTS, bucketName, expectS3Error, s3Client, signedRequest, startServer, xmlCode, type TestServer } from './harness.js';
+import { TRANSPORTS, bucketName, expectS3Error, s3Client, signedRequest, startServer, xmlCode, xmlTag, type TestServer } from './harness.js';
 import { uriEncode } from './fixtures/sigv4.js';
 
 const md5 = (b: Buffer): string => createHash('md5').update(b).digest('base64');
@@ -89,6 +89,7 @@ for (const transport of TRANSPORTS) {
       const res = await deleteObjects(body, {});
       assert.equal(res.status, 400, res.text);
       assert.equal(xmlCode(res.text), 'InvalidRequest');
+      assert.equal(xmlTag(res.text, 'Message'), 'Missing required header for this request: Content-MD5 OR x-amz-checksum-*');
       const wrong = await deleteObjects(body, { 'content-md5': md5(utf8('other')) });
       assert.equal(xmlCode(wrong.text), 'BadDigest');
       assert.ok(await exists('md5/a'));

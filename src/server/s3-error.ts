@@ -89,6 +89,7 @@ export const invalidArgument = (message: string, name?: string, value?: string) 
   e('InvalidArgument', 400, message, { ArgumentName: name, ArgumentValue: value });
 export const malformedXml = () =>
   e('MalformedXML', 400, 'The XML you provided was not well-formed or did not validate against our published schema');
+export const maxMessageLengthExceeded = () => e('MaxMessageLengthExceeded', 400, 'Your request was too big.');
 export const invalidRange = (size: number, range: string) =>
   e('InvalidRange', 416, 'The requested range is not satisfiable', {
     RangeRequested: range,

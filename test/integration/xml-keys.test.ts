@@ -201,7 +201,8 @@ for (const transport of TRANSPORTS) {
       assert.ok((await bodyBytes(got.Body)).equals(Buffer.concat(parts)));
     });
 
-    it('CompleteMultipartUpload of an SSE-C upload with a Go body and the key headers completes', async () => {
+    // SSE-C needs HTTPS (Amazon refuses it over HTTP with 400 InvalidRequest).
+    it('CompleteMultipartUpload of an SSE-C upload with a Go body and the key headers completes', { skip: transport.http && 'SSE-C needs HTTPS' }, async () => {
       const key = 'go/sse-c.bin';
       const customer = makeKey('xml-keys go');
       const parts = [pseudoRandomBytes(5 * MiB, 1321), pseudoRandomBytes(70_000, 1322)];
@@ -231,9 +232,9 @@ for (const transport of TRANSPORTS) {
 
     it('DeleteObjects from boto3 reports exactly what it deleted', async () => {
       const prefix = 'del-boto3/';
-      // botocore writes a CR raw (ElementTree escapes only & < >); XML reads that as LF, so the
-      // CR key cannot be named through boto3's body. It has its own test below.
-      const { targets, decoys, absent } = await seed(prefix, NAMES.filter((n) => !n.includes('\r')));
+      // botocore escapes only & < > in text, then rewrites every CR and LF of a DeleteObjects
+      // body as &#xD; and &#xA; (handlers.escape_xml_payload), so CR keys survive.
+      const { targets, decoys, absent } = await seed(prefix);
       const sent = [...targets, ...absent];
       const env = { ...clientEnv(server, server.root), STRONGBOX_URL: server.url, BUCKET: bucket, KEYS: Buffer.from(JSON.stringify(sent)).toString('base64') };
       const r = await runPython(
@@ -252,28 +253,18 @@ print(json.dumps({'deleted': [x['Key'] for x in d.get('Deleted', [])], 'errors':
       await assertTruthful(prefix, sent, report, false, decoys);
     });
 
-    it('boto3 naming a key with a CR deletes the LF key: XML reads a raw CR as LF (AWS: XML related object key constraints)', async () => {
-      // XML 1.0 §2.11 end-of-line handling, which the S3 user guide repeats: a raw CR in a
-      // request document reaches S3 as LF; only `&#13;`/`&#xD;` carries a CR.
-      const prefix = 'del-boto3-cr/';
-      await seed(prefix, ['cr\rx', 'cr\nx']);
-      const env = { ...clientEnv(server, server.root), STRONGBOX_URL: server.url, BUCKET: bucket, PREFIX: prefix };
-      const r = await runPython(
-        `
-import os, json, boto3
-from botocore.config import Config
-s3 = boto3.client('s3', endpoint_url=os.environ['STRONGBOX_URL'], config=Config(s3={'addressing_style': 'path'}, retries={'max_attempts': 1}))
-d = s3.delete_objects(Bucket=os.environ['BUCKET'], Delete={'Objects': [{'Key': os.environ['PREFIX'] + 'cr\\rx'}]})
-print(json.dumps({'deleted': [x['Key'] for x in d.get('Deleted', [])], 'errors': [x['Key'] for x in d.get('Errors', [])]}))
-`,
-        env,
-      );
-      assert.equal(r.code, 0, `python failed:\n${r.stderr}\n${r.stdout}`);
-      const report = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as DeleteReport;
-      assert.deepEqual(report, { deleted: [`${prefix}cr\nx`], errors: [] }, 'the key S3 read is the one reported');
-      const left = await listed(prefix);
-      assert.ok(left.includes(`${prefix}cr\rx`), 'the CR key is still there');
-      assert.ok(!left.includes(`${prefix}cr\nx`), 'the LF key, reported deleted, is gone');
+    it('a raw CR in a DeleteObjects body reads as LF (XML 1.0 §2.11; AWS: XML related object key constraints)', async () => {
+      // Only `&#13;`/`&#xD;` carries a CR through XML: a literal CR or CRLF reaches S3 as LF.
+      // botocore therefore rewrites CR and LF as references in DeleteObjects bodies
+      // (handlers.escape_xml_payload); a client that does not names the LF key instead.
+      const prefix = 'del-raw-cr/';
+      await seed(prefix, ['cr\rx', 'cr\nx', 'crlf\r\nx', 'crlf\nx']);
+      const body = Buffer.from(`<Delete><Object><Key>${prefix}cr\rx</Key></Object><Object><Key>${prefix}crlf\r\nx</Key></Object></Delete>`);
+      const report = readDeleteResult(await deleteRaw(body));
+      assert.deepEqual(report, { deleted: [`${prefix}cr\nx`, `${prefix}crlf\nx`], errors: [] }, 'the keys S3 read are the ones reported');
+      const left = new Set(await listed(prefix));
+      for (const k of ['cr\rx', 'crlf\r\nx']) assert.ok(left.has(prefix + k), `${show(prefix + k)} is still there`);
+      for (const k of ['cr\nx', 'crlf\nx']) assert.ok(!left.has(prefix + k), `${show(prefix + k)}, reported deleted, is gone`);
     });
 
     it('DeleteObjects from the JS SDK reports exactly what it deleted', async () => {

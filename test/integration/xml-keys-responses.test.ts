@@ -181,7 +181,8 @@ print(json.dumps({'res': res}))
       for (const k of keys) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: k, Body: k }));
       const captured = await captureAll(prefix, keys);
       // DeleteObjects last: its result carries each key once more.
-      const del = await signed('POST', `/${bucket}`, [['delete', '']], goDeleteBody(keys, 'aws-sdk-go-v1', false), {});
+      const delBody = goDeleteBody(keys, 'aws-sdk-go-v1', false);
+      const del = await signed('POST', `/${bucket}`, [['delete', '']], delBody, { 'content-md5': md5B64(delBody) });
       captured.push({ op: 'DeleteObjects', keys: [...keys].sort(byteOrder), path: 'Deleted/Key', body: del.text });
       const expat = await expatRead(captured);
       for (const [i, c] of captured.entries()) {

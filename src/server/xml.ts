@@ -11,13 +11,13 @@ export interface XmlNode {
   readonly [name: string]: XmlValue;
 }
 
-// XML 1.0 cannot carry most C0 control characters even as references; S3 emits them as
-// character references anyway, and clients that care ask for encoding-type=url.
+// XML 1.0 cannot carry most C0 control characters, U+FFFE or U+FFFF even as references; S3
+// emits them as character references anyway, and clients that care ask for encoding-type=url.
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-const NEEDS_ESCAPE = /[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f\r]/;
+const NEEDS_ESCAPE = /[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f\r\ufffe\uffff]/;
 export function escapeXml(text: string): string {
   if (!NEEDS_ESCAPE.test(text)) return text;
-  return text.replace(/[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f\r]/g, (c) => ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`);
+  return text.replace(/[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f\r\ufffe\uffff]/g, (c) => ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`);
 }
 
 function renderValue(name: string, value: XmlValue, out: string[]): void {

@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { BucketContext, ObjectContext, RequestContext, S3Response } from '../server/context.js';
-import { S3Error, malformedXml, noSuchKey } from '../server/s3-error.js';
-import { parseXml, readSmallBody, renderXml } from '../server/xml.js';
+import { S3Error, noSuchKey } from '../server/s3-error.js';
+import { renderXml } from '../server/xml.js';
+import { MAX_CONFIG_BODY } from '../server/xml-request.js';
+import { readXmlDocument } from './document-body.js';
 import { header } from './headers.js';
 import { principal } from './owner.js';
 
@@ -48,16 +50,10 @@ function aclDocument(owner: string): string {
 
 /** A PutBucketAcl/PutObjectAcl body may only restate the owner's full control. */
 async function checkAclBody(ctx: RequestContext, owner: string): Promise<void> {
-  const text = await readSmallBody(ctx.payload.body, 64 * 1024);
-  if (text.length === 0) return;
-  const policy = parseXml(text).AccessControlPolicy as Record<string, unknown> | undefined;
-  if (policy === undefined || typeof policy !== 'object') throw malformedXml();
-  const list = (policy.AccessControlList ?? {}) as Record<string, unknown>;
-  const grants = list.Grant === undefined ? [] : Array.isArray(list.Grant) ? list.Grant : [list.Grant];
-  const ownerOnly = grants.every((g: unknown) => {
-    const grant = g as { Grantee?: { ID?: unknown }; Permission?: unknown };
-    return grant.Grantee?.ID === owner && grant.Permission === 'FULL_CONTROL';
-  });
+  const policy = await readXmlDocument(ctx, 'AccessControlPolicy', { limit: MAX_CONFIG_BODY, optional: true });
+  if (policy === undefined) return;
+  const grants = policy.child('AccessControlList')?.all('Grant') ?? [];
+  const ownerOnly = grants.every((grant) => grant.child('Grantee')?.textOf('ID') === owner && grant.textOf('Permission') === 'FULL_CONTROL');
   if (!ownerOnly) throw aclNotSupported();
 }
 

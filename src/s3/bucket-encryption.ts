@@ -10,16 +10,15 @@
  */
 import type { BucketContext, S3Response } from '../server/context.js';
 import type { BucketEncryptionConfig } from '../store/meta/types.js';
-import { readDocumentBody } from './document-body.js';
-import { kmsKeyIdNotApplicable, malformedXml, noSuchBucket } from '../server/s3-error.js';
-import { parseXml, renderXml, xmlText, type XmlNode } from '../server/xml.js';
+import { readXmlDocument } from './document-body.js';
+import { kmsKeyIdNotApplicable, malformedXml, noSuchBucket, bodyChecksumRequired } from '../server/s3-error.js';
+import { renderXml, type XmlNode } from '../server/xml.js';
+import { MAX_CONFIG_BODY, parseXmlBoolean, type XmlElement } from '../server/xml-request.js';
 
 const ALGORITHMS: readonly BucketEncryptionConfig['sseAlgorithm'][] = ['AES256', 'aws:kms', 'aws:kms:dsse'];
 const SSE_C = 'SSE-C';
 /** Unblocks everything when given as the only EncryptionType. */
 const NONE = 'NONE';
-/** The configuration document is tiny; anything larger is not one. */
-const MAX_BODY = 64 * 1024;
 
 /** What a new bucket gets when it blocks `blocked` from the start (`--block-sse-c-on-new-buckets`). */
 export const creationDefaultEncryption = (blocked: readonly string[]): BucketEncryptionConfig => ({
@@ -30,28 +29,12 @@ export const creationDefaultEncryption = (blocked: readonly string[]): BucketEnc
   blockedAtCreation: [...blocked],
 });
 
-/** Elements that may repeat come back as an array, a single one as the element itself. */
-const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-
-const isElement = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-function parseBoolean(text: string | undefined): boolean {
-  if (text === undefined) return false;
-  const t = text.trim();
-  if (t === 'true') return true;
-  if (t === 'false') return false;
-  throw malformedXml();
-}
-
 /** The EncryptionType list: SSE-C blocks it, NONE (alone) unblocks everything. */
-function parseBlocked(node: unknown): string[] {
-  if (!isElement(node)) {
-    if (node === '') return [];
-    throw malformedXml();
-  }
-  const types = asList(node.EncryptionType).map((t) => {
-    if (typeof t !== 'string') throw malformedXml();
-    return t.trim();
+function parseBlocked(node: XmlElement): string[] {
+  if (node.children.length === 0 && node.text.trim() !== '') throw malformedXml();
+  const types = node.all('EncryptionType').map((t) => {
+    if (t.children.length > 0) throw malformedXml();
+    return t.text.trim();
   });
   if (types.some((t) => t !== SSE_C && t !== NONE)) throw malformedXml();
   if (types.includes(NONE)) {
@@ -65,25 +48,23 @@ function parseBlocked(node: unknown): string[] {
  * The one rule of a ServerSideEncryptionConfiguration (§6 Validation, Amazon's errors).
  * `blocked` is undefined when the rule leaves BlockedEncryptionTypes out.
  */
-function parseConfiguration(text: Buffer): Omit<BucketEncryptionConfig, 'blockedEncryptionTypes' | 'explicit'> & { blocked: string[] | undefined } {
-  const doc = parseXml(text).ServerSideEncryptionConfiguration;
-  if (!isElement(doc)) throw malformedXml();
-  const rules = asList(doc.Rule);
+function parseConfiguration(doc: XmlElement): Omit<BucketEncryptionConfig, 'blockedEncryptionTypes' | 'explicit'> & { blocked: string[] | undefined } {
+  const rules = doc.all('Rule');
   if (rules.length !== 1) throw malformedXml();
-  const rule = rules[0];
-  if (!isElement(rule)) throw malformedXml();
-  const byDefault = rule.ApplyServerSideEncryptionByDefault;
-  if (!isElement(byDefault)) throw malformedXml();
-  const algorithm = ALGORITHMS.find((a) => a === xmlText(byDefault, 'SSEAlgorithm')?.trim());
+  const rule = rules[0]!;
+  const byDefault = rule.child('ApplyServerSideEncryptionByDefault');
+  if (byDefault === undefined) throw malformedXml();
+  const algorithm = ALGORITHMS.find((a) => a === byDefault.textOf('SSEAlgorithm')?.trim());
   if (algorithm === undefined) throw malformedXml();
-  const keyId = xmlText(byDefault, 'KMSMasterKeyID');
+  const keyId = byDefault.textOf('KMSMasterKeyID');
   const hasKey = keyId !== undefined && keyId !== '';
   if (hasKey && algorithm === 'AES256') throw kmsKeyIdNotApplicable();
+  const blocked = rule.child('BlockedEncryptionTypes');
   return {
     sseAlgorithm: algorithm,
     ...(hasKey ? { kmsMasterKeyId: keyId } : {}),
-    bucketKeyEnabled: parseBoolean(xmlText(rule, 'BucketKeyEnabled')),
-    blocked: rule.BlockedEncryptionTypes === undefined ? undefined : parseBlocked(rule.BlockedEncryptionTypes),
+    bucketKeyEnabled: parseXmlBoolean(rule.textOf('BucketKeyEnabled')),
+    blocked: blocked === undefined ? undefined : parseBlocked(blocked),
   };
 }
 
@@ -95,8 +76,8 @@ function parseConfiguration(text: Buffer): Omit<BucketEncryptionConfig, 'blocked
  * silently re-allows SSE-C [unconf]; `NONE` lifts them.
  */
 export async function putBucketEncryption(ctx: BucketContext): Promise<S3Response> {
-  const text = await readDocumentBody(ctx, { limit: MAX_BODY, requiredFor: 'Put Bucket Encryption' });
-  const { blocked, ...rule } = parseConfiguration(text);
+  const doc = await readXmlDocument(ctx, 'ServerSideEncryptionConfiguration', { limit: MAX_CONFIG_BODY, checksumRequired: () => bodyChecksumRequired('Put Bucket Encryption') });
+  const { blocked, ...rule } = parseConfiguration(doc);
   const current = ctx.bucket.encryption;
   const config: BucketEncryptionConfig = {
     ...rule,

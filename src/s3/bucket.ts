@@ -6,9 +6,10 @@ import {
   bucketNotEmpty,
   invalidBucketName,
   invalidLocationConstraint,
-  malformedXml,
 } from '../server/s3-error.js';
-import { S3_XMLNS, escapeXml, parseXml, readSmallBody, renderXml, xmlText } from '../server/xml.js';
+import { S3_XMLNS, escapeXml, renderXml } from '../server/xml.js';
+import { MAX_CONFIG_BODY } from '../server/xml-request.js';
+import { readXmlDocument } from './document-body.js';
 import { isValidBucketName } from './bucket-name.js';
 import { checkBucketAclHeaders } from './acl.js';
 import { principal } from './owner.js';
@@ -41,11 +42,8 @@ export async function listBuckets(ctx: RequestContext): Promise<S3Response> {
 
 /** The region named in an optional CreateBucketConfiguration body. */
 async function requestedRegion(ctx: RequestContext): Promise<string | undefined> {
-  const text = await readSmallBody(ctx.payload.body, 64 * 1024);
-  if (text.length === 0) return undefined;
-  const doc = parseXml(text).CreateBucketConfiguration;
-  if (doc === undefined) throw malformedXml();
-  const region = xmlText(doc, 'LocationConstraint');
+  const doc = await readXmlDocument(ctx, 'CreateBucketConfiguration', { limit: MAX_CONFIG_BODY, optional: true });
+  const region = doc?.textOf('LocationConstraint');
   if (region === '') throw invalidLocationConstraint();
   return region;
 }

@@ -1,10 +1,11 @@
 import type { BucketContext, ObjectContext, S3Response } from '../server/context.js';
-import { invalidArgument, malformedXml } from '../server/s3-error.js';
-import { parseXml, renderXml, xmlText, type XmlNode } from '../server/xml.js';
+import { invalidArgument, malformedXml, missingDeleteChecksum } from '../server/s3-error.js';
+import { renderXml, type XmlNode } from '../server/xml.js';
+import { MAX_DELETE_BODY, parseXmlBoolean } from '../server/xml-request.js';
 import { reclaim } from './object-write.js';
 import { toS3Error } from '../server/error-response.js';
 import { authorizeAccess } from '../server/authorize.js';
-import { readDocumentBody } from './document-body.js';
+import { readXmlDocument } from './document-body.js';
 
 /** Buckets are unversioned: the only version id that names anything is "null". */
 function checkVersionId(versionId: string | null | undefined): void {
@@ -27,19 +28,22 @@ export async function deleteObject(ctx: ObjectContext): Promise<S3Response> {
 
 const MAX_DELETE_KEYS = 1000;
 
-/** DeleteObjects: https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html */
+/**
+ * DeleteObjects: https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
+ * A key is reported `<Deleted>` exactly when no object of that (decoded) name is left,
+ * absent keys included as on Amazon; a key that could not be deleted is an `<Error>` with
+ * its code. Quiet mode lists only the errors.
+ */
 export async function deleteObjects(ctx: BucketContext): Promise<S3Response> {
-  const text = await readDocumentBody(ctx);
-  const doc = parseXml(text).Delete;
-  if (doc === undefined || doc === null || typeof doc !== 'object') throw malformedXml();
-  const objects = (doc as Record<string, unknown>).Object;
-  if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw malformedXml();
-  const quiet = xmlText(doc, 'Quiet')?.trim().toLowerCase() === 'true';
+  const doc = await readXmlDocument(ctx, 'Delete', { limit: MAX_DELETE_BODY, checksumRequired: missingDeleteChecksum });
+  const objects = doc.all('Object');
+  if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw malformedXml();
+  const quiet = parseXmlBoolean(doc.textOf('Quiet'));
 
   const entries = objects.map((obj) => {
-    const key = xmlText(obj, 'Key');
+    const key = obj.textOf('Key');
     if (key === undefined) throw malformedXml();
-    return { key, versionId: xmlText(obj, 'VersionId') };
+    return { key, versionId: obj.textOf('VersionId') };
   });
   // Concurrently, so that the store commits them in a few group transactions.
   const outcomes = await Promise.all(

@@ -10,9 +10,9 @@ import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type StoredChecksum } from
 import { checksumHeaderName } from '../checksum/request-checksum.js';
 import { CHECKSUM_XML_ELEMENT, checksumHeaders, checksumXmlFields } from '../checksum/response-headers.js';
 import { completeResponseHeaders, encryptionForPart, hasCustomerKey, isCustomerKeyed, type WriteEncryption } from '../crypto/encryption.js';
-import { parseXml, readSmallBody, renderXml, xmlText } from '../server/xml.js';
+import { renderXml } from '../server/xml.js';
+import { MAX_COMPLETE_BODY, parseRequestXml, readSmallBody } from '../server/xml-request.js';
 import {
-  S3Error,
   badDigestChecksum,
   entityTooLarge,
   entityTooSmall,
@@ -54,28 +54,22 @@ export interface RequestedPart {
 const unquote = (etag: string): string => etag.trim().replace(/^"(.*)"$/, '$1');
 
 /**
- * Parses a CompleteMultipartUpload document. Anything that is not a list of parts with
- * numbers and ETags is MalformedXML, as is an empty list. @internal
+ * Parses a CompleteMultipartUpload document. Anything that is not a list of 1 to 10,000
+ * parts with numbers and ETags is MalformedXML. @internal
  */
-export function parseCompleteRequest(doc: Buffer | string): RequestedPart[] {
-  const root = parseXml(doc).CompleteMultipartUpload;
-  if (root === undefined || root === null || typeof root !== 'object') throw malformedXml();
-  const raw = (root as Record<string, unknown>).Part;
-  if (!Array.isArray(raw) || raw.length === 0) throw malformedXml();
-  return raw.map((node: unknown) => {
-    try {
-      const num = xmlText(node, 'PartNumber')?.trim() ?? '';
-      const etag = xmlText(node, 'ETag');
-      if (!/^\d+$/.test(num) || etag === undefined) throw malformedXml();
-      const checksums = new Map<ChecksumAlgorithm, string>();
-      for (const alg of CHECKSUM_ALGORITHMS) {
-        const v = xmlText(node, CHECKSUM_XML_ELEMENT[alg]);
-        if (v !== undefined) checksums.set(alg, v.trim());
-      }
-      return { partNumber: Number(num), etag: unquote(etag), checksums };
-    } catch (err) {
-      throw err instanceof S3Error && err.code !== 'MalformedXML' ? malformedXml() : err;
+export function parseCompleteRequest(body: Uint8Array): RequestedPart[] {
+  const parts = parseRequestXml(body, 'CompleteMultipartUpload').all('Part');
+  if (parts.length === 0 || parts.length > MAX_PART_NUMBER) throw malformedXml();
+  return parts.map((node) => {
+    const num = node.textOf('PartNumber')?.trim() ?? '';
+    const etag = node.textOf('ETag');
+    if (!/^\d+$/.test(num) || etag === undefined) throw malformedXml();
+    const checksums = new Map<ChecksumAlgorithm, string>();
+    for (const alg of CHECKSUM_ALGORITHMS) {
+      const v = node.textOf(CHECKSUM_XML_ELEMENT[alg]);
+      if (v !== undefined) checksums.set(alg, v.trim());
     }
+    return { partNumber: Number(num), etag: unquote(etag), checksums };
   });
 }
 
@@ -200,7 +194,7 @@ export async function completeMultipartUpload(ctx: ObjectContext): Promise<S3Res
 async function complete(ctx: ObjectContext, storedUpload: UploadRecord, enc: WriteEncryption | undefined): Promise<S3Response> {
   const { headers, stores } = ctx;
   const upload = enc === undefined ? storedUpload : enc.openUpload(storedUpload);
-  const requested = parseCompleteRequest(await readSmallBody(ctx.payload.body));
+  const requested = parseCompleteRequest(await readSmallBody(ctx.payload.body, MAX_COMPLETE_BODY));
   const storedParts = stores.meta.getParts(upload.uploadId);
   const parts = selectParts(upload, requested, enc === undefined ? storedParts : storedParts.map((p) => enc.openPart(p)));
   const size = parts.reduce((n, p) => n + p.size, 0);

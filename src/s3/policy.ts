@@ -6,7 +6,7 @@
  */
 import type { BucketContext, S3Response } from '../server/context.js';
 import { readDocumentBody } from './document-body.js';
-import { malformedPolicy, noSuchBucket, noSuchBucketPolicy } from '../server/s3-error.js';
+import { malformedPolicy, noSuchBucket, noSuchBucketPolicy, bodyChecksumRequired } from '../server/s3-error.js';
 import { compiledPolicy } from '../server/authorize.js';
 import { validateBucketPolicy } from '../policy/parse.js';
 import { PolicyError } from '../policy/types.js';
@@ -17,7 +17,7 @@ export const MAX_POLICY_BYTES = 20 * 1024;
 const MAX_BODY = 4 * MAX_POLICY_BYTES;
 
 export async function putBucketPolicy(ctx: BucketContext): Promise<S3Response> {
-  const body = await readDocumentBody(ctx, { limit: MAX_BODY, requiredFor: 'Put Bucket Policy' });
+  const body = await readDocumentBody(ctx, { limit: MAX_BODY, checksumRequired: () => bodyChecksumRequired('Put Bucket Policy') });
   const text = body.toString('utf8');
   try {
     const policy = compiledPolicy(text);

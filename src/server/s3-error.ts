@@ -84,11 +84,15 @@ export const invalidRequest = (message: string, fields: ErrorFields = {}) =>
 export const bodyChecksumRequired = (operation: string) =>
   e('InvalidRequest', 400, `Content-MD5 OR x-amz-checksum- HTTP header is required for ${operation} requests`);
 
+/** DeleteObjects without either (Amazon's answer since the checksum change of 2025). */
+export const missingDeleteChecksum = () => e('InvalidRequest', 400, 'Missing required header for this request: Content-MD5 OR x-amz-checksum-*');
+
 // ---- request shape ----------------------------------------------------------------
 export const invalidArgument = (message: string, name?: string, value?: string) =>
   e('InvalidArgument', 400, message, { ArgumentName: name, ArgumentValue: value });
 export const malformedXml = () =>
   e('MalformedXML', 400, 'The XML you provided was not well-formed or did not validate against our published schema');
+export const maxMessageLengthExceeded = () => e('MaxMessageLengthExceeded', 400, 'Your request was too big.');
 export const invalidRange = (size: number, range: string) =>
   e('InvalidRange', 416, 'The requested range is not satisfiable', {
     RangeRequested: range,

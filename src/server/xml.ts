@@ -1,7 +1,4 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import type { Readable } from 'node:stream';
-import { S3Error, malformedXml, invalidRequest } from './s3-error.js';
-
+/** Response documents, rendered with every text node escaped. Request documents are read by xml-request.ts. */
 /** The namespace of every S3 response document except <Error>. */
 export const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
@@ -49,56 +46,4 @@ export function renderXml(root: string, body: XmlNode, namespace: string | null 
   for (const [child, v] of Object.entries(body)) renderValue(child, v, out);
   out.push(`</${root}>`);
   return out.join('');
-}
-
-/** Largest request document we collect (DeleteObjects with 1,000 long keys fits). */
-export const MAX_XML_BODY = 2 * 1024 * 1024;
-
-/** Collects a request body of at most `limit` bytes. */
-export async function readSmallBody(body: Readable, limit = MAX_XML_BODY): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      body.destroy();
-      throw new S3Error('MaxMessageLengthExceeded', 400, 'Your request was too big.');
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  removeNSPrefix: true,
-  parseTagValue: false,
-  trimValues: false,
-  processEntities: true,
-  isArray: (_name, jpath) => ARRAY_PATHS.has(String(jpath)),
-});
-/** Elements that may repeat, by path, so a single occurrence still parses as an array. */
-const ARRAY_PATHS = new Set(['Delete.Object', 'CompleteMultipartUpload.Part']);
-
-/** Parses a request document; anything not well-formed is MalformedXML. */
-export function parseXml(text: Buffer | string): Record<string, unknown> {
-  const s = typeof text === 'string' ? text : text.toString('utf8');
-  if (s.trim() === '') throw malformedXml();
-  if (XMLValidator.validate(s) !== true) throw malformedXml();
-  try {
-    return parser.parse(s) as Record<string, unknown>;
-  } catch {
-    throw malformedXml();
-  }
-}
-
-/** A text child of a parsed element, or undefined. */
-export function xmlText(node: unknown, name: string): string | undefined {
-  if (node === null || typeof node !== 'object') return undefined;
-  const v = (node as Record<string, unknown>)[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (typeof v === 'object' && Object.keys(v).length === 0) return '';
-  throw invalidRequest(`Element ${name} must be text.`);
 }

@@ -22,7 +22,7 @@ test('parses the part list; quotes on ETags are optional', () => {
   <Part><PartNumber>1</PartNumber><ETag>&quot;aaa&quot;</ETag><ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part>
   <Part><ETag>bbb</ETag><PartNumber>2</PartNumber></Part>
 </CompleteMultipartUpload>`;
-  const parts = parseCompleteRequest(doc);
+  const parts = parseCompleteRequest(Buffer.from(doc));
   assert.equal(parts.length, 2);
   assert.deepEqual(parts.map((p) => [p.partNumber, p.etag]), [[1, 'aaa'], [2, 'bbb']]);
   assert.equal(parts[0]!.checksums.get('CRC32'), 'AAAAAA==');
@@ -30,7 +30,7 @@ test('parses the part list; quotes on ETags are optional', () => {
 });
 
 test('a single part still parses as a list', () => {
-  const parts = parseCompleteRequest('<CompleteMultipartUpload><Part><PartNumber>3</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>');
+  const parts = parseCompleteRequest(Buffer.from('<CompleteMultipartUpload><Part><PartNumber>3</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>'));
   assert.deepEqual(parts.map((p) => p.partNumber), [3]);
 });
 
@@ -44,7 +44,7 @@ test('empty, malformed or incomplete documents are MalformedXML', () => {
     '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>',
     '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>x</ETag></Part>',
   ]) {
-    assert.throws(() => parseCompleteRequest(doc), { code: 'MalformedXML' }, doc);
+    assert.throws(() => parseCompleteRequest(Buffer.from(doc)), { code: 'MalformedXML' }, doc);
   }
 });
 

@@ -29,6 +29,18 @@ export interface StartOptions {
   readonly dataDir?: string;
   readonly root?: Credentials;
   readonly extraArgs?: readonly string[];
+  /** Log every request at info level, so that `requests()` sees them. */
+  readonly requestLog?: boolean;
+}
+
+/** One request as the server logged it: `"msg":"request"`, `"request failed"`, or an internal error (500). */
+export interface RequestRecord {
+  /** The router's operation name (`PutObject`, `kms:Encrypt`); absent if routing failed. */
+  readonly op?: string;
+  readonly status: number;
+  /** The S3 (or KMS) error code of a failed request. */
+  readonly code?: string;
+  readonly bucket?: string;
 }
 
 export interface TestServer {
@@ -42,6 +54,12 @@ export interface TestServer {
   readonly pid: number;
   /** Everything the server printed so far (stdout + stderr), for failure messages. */
   output(): string;
+  /**
+   * Every request the server has logged so far, in order, kept apart from `output()` so that
+   * none is dropped. Needs `requestLog: true`. A line is printed just after its response, so
+   * a client can exit before the test has read it: wait with `waitForRequests`.
+   */
+  requests(): readonly RequestRecord[];
   addUser(name: string): Promise<Credentials>;
   /** SIGTERM, wait for exit, remove the temp dir (unless dataDir was given). */
   stop(): Promise<void>;
@@ -104,12 +122,52 @@ function serverEnv(root: Credentials | undefined): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * The log messages (src/server/handle-request.ts, src/kms/api/handler.ts) that end a request:
+ * success and 4xx lines carry `status`; internal errors and corruption do not and answer 5xx.
+ */
+const REQUEST_END = /^(request|request failed|internal error|KMS internal error|data corruption: .*)$/;
+
+/** A request record from one line of the server's output, or undefined for any other line. */
+function parseRequestLine(line: string): RequestRecord | undefined {
+  if (!line.startsWith('{') || !line.includes('"msg":')) return undefined;
+  const o = JSON.parse(line) as Record<string, unknown>;
+  const msg = o['msg'];
+  if (typeof msg !== 'string' || !REQUEST_END.test(msg)) return undefined;
+  const { status, op, code, bucket } = o;
+  return {
+    status: typeof status === 'number' ? status : 500,
+    ...(typeof op === 'string' ? { op } : {}),
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof bucket === 'string' ? { bucket } : {}),
+  };
+}
+
+/** Feed it stdout chunks; it keeps every request record, whatever the output buffer drops. */
+function requestCollector(): { readonly records: RequestRecord[]; push(d: Buffer): void } {
+  const records: RequestRecord[] = [];
+  let partial = '';
+  return {
+    records,
+    push(d: Buffer) {
+      const lines = (partial + d.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const r = parseRequestLine(line);
+        if (r !== undefined) records.push(r);
+      }
+    },
+  };
+}
+
 /** Spawn `serve` and resolve once the banner is printed; does not wait for health. */
 export function spawnServe(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
-): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+): Promise<{ child: ChildProcess; url: string; output: () => string; requests: () => readonly RequestRecord[] }> {
   const child = spawn(process.execPath, [MAIN_JS, 'serve', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const collector = requestCollector();
+  child.stdout?.on('data', (d: Buffer) => collector.push(d));
   // Never leave a server behind if the test process exits without stopping it.
   const reap = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -133,7 +191,7 @@ export function spawnServe(
         clearTimeout(timer);
         child.stdout?.off('data', onData);
         child.stdout?.on('data', append);
-        resolve({ child, url: m[1], output: () => text });
+        resolve({ child, url: m[1], output: () => text, requests: () => collector.records });
       }
     };
     child.stdout?.on('data', onData);
@@ -170,7 +228,10 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'strongbox-it-'));
   const root = opts.root ?? { accessKeyId: randomKey(), secretAccessKey: randomSecret() };
-  const args = ['--data', dataDir, '--listen', '127.0.0.1:0', '--log-level', process.env['STRONGBOX_TEST_LOG'] ?? 'warn'];
+  const level = process.env['STRONGBOX_TEST_LOG'] ?? 'warn';
+  // Request lines are logged at info; a more verbose level asked for by the developer keeps them.
+  const logLevel = opts.requestLog && !['debug', 'trace'].includes(level) ? 'info' : level;
+  const args = ['--data', dataDir, '--listen', '127.0.0.1:0', '--log-level', logLevel];
   if (opts.http) args.push('--http');
   if (opts.domain !== undefined) args.push('--domain', opts.domain);
   args.push(...(opts.extraArgs ?? []));
@@ -181,7 +242,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
-  const { child, url, output } = spawned;
+  const { child, url, output, requests } = spawned;
   const caFile = opts.http ? undefined : join(dataDir, 'tls', 'ca.pem');
   const ca = caFile !== undefined && existsSync(caFile) ? readFileSync(caFile) : undefined;
   if (!opts.http) assert.ok(ca !== undefined, `HTTPS server did not create ${caFile}`);
@@ -202,6 +263,10 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     root,
     pid: child.pid ?? -1,
     output,
+    requests() {
+      assert.ok(opts.requestLog, 'start the server with requestLog: true to see its requests');
+      return requests();
+    },
     async addUser(name: string) {
       const r = await runCli(['user', 'add', name, '--data', dataDir]);
       assert.equal(r.code, 0, `user add failed: ${r.stderr}`);
@@ -219,6 +284,30 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       await waitExit(child);
     },
   };
+}
+
+/** One line per request (`PutObject 200`, `UploadPart 400 InvalidRequest`), for failure messages. */
+export const formatRequests = (records: readonly RequestRecord[]): string =>
+  records.map((r) => [r.op ?? '(unrouted)', r.status, r.code ?? ''].join(' ').trim()).join('\n');
+
+/**
+ * Resolve with the server's logged requests that `match` once there are at least `count`;
+ * fail with every logged request after 5 s.
+ */
+export async function waitForRequests(
+  server: Pick<TestServer, 'requests'>,
+  match: (r: RequestRecord) => boolean,
+  count = 1,
+): Promise<RequestRecord[]> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const found = server.requests().filter(match);
+    if (found.length >= count) return found;
+    if (Date.now() > deadline) {
+      assert.fail(`expected ${count} matching request(s), found ${found.length}; the server logged:\n${formatRequests(server.requests())}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** An S3Client for the server (path style, us-east-1, trusting the server's CA, no retries). */

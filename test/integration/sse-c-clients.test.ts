@@ -100,6 +100,7 @@ async function startCapturingServer(): Promise<CapturingServer> {
     pid: child.pid ?? -1,
     output: () => Buffer.concat(captured).toString('utf8'),
     outputBytes: () => Buffer.concat(captured),
+    requests: spawned.requests,
     addUser: () => Promise.reject(new Error('not used here')),
     // Keeps the data directory: the scan reads it after the stop; the after() hook removes it.
     async stop() {

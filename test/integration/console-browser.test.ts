@@ -14,7 +14,7 @@ import { DeleteBucketCommand, GetBucketEncryptionCommand, ListBucketsCommand, Pu
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { bucketName, s3Client, startServer, type TestServer } from './harness.js';
 import { kmsApiClient } from './fixtures/kms-api.js';
-import { assertControlsNamed, openConsoleBrowser, screenshotPath } from './fixtures/console-browser.js';
+import { assertControlsNamed, openConsoleBrowser, screenshotPath, waitForExpression } from './fixtures/console-browser.js';
 
 /** How many items the page keeps in sessionStorage. */
 const storedItems = (page: Page): Promise<unknown> => page.evaluate('sessionStorage.length');
@@ -167,8 +167,8 @@ describe('web console in Chromium', { timeout: 240_000 }, () => {
 
   it('deletes an empty bucket only after confirming', async () => {
     await page.getByRole('button', { name: `Delete bucket ${kmsBucket}` }).click();
-    // Focus goes to the safe choice; Escape (or Cancel) keeps the bucket.
-    assert.equal(await page.evaluate("document.activeElement?.getAttribute('aria-label')"), `Keep bucket ${kmsBucket}`);
+    // Focus goes to the safe choice (a render after the click); Escape (or Cancel) keeps the bucket.
+    await waitForExpression(page, `document.activeElement?.getAttribute('aria-label') === ${JSON.stringify(`Keep bucket ${kmsBucket}`)}`);
     await page.keyboard.press('Escape');
     await page.getByRole('button', { name: `Delete bucket ${kmsBucket}` }).click();
     await page.getByRole('button', { name: `Keep bucket ${kmsBucket}` }).click();

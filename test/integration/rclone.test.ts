@@ -7,13 +7,13 @@
  */
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { bucketName, expectS3Error, formatRequests, run, s3Client, startServer, waitForRequests, type RequestRecord, type TestServer } from './harness.js';
-import { pseudoRandomBytes } from './fixtures/checksums.js';
+import { md5B64, pseudoRandomBytes } from './fixtures/checksums.js';
 import { MiB, assertSameTree, clientSuite, isolatedEnv, missingCommand } from './fixtures/clients.js';
 
 clientSuite('rclone over https', missingCommand('rclone', 'rclone'), () => {
@@ -57,7 +57,7 @@ clientSuite('rclone over https', missingCommand('rclone', 'rclone'), () => {
     if (sseC) {
       env['RCLONE_CONFIG_SB_SSE_CUSTOMER_ALGORITHM'] = 'AES256';
       env['RCLONE_CONFIG_SB_SSE_CUSTOMER_KEY_BASE64'] = customerKey.toString('base64');
-      env['RCLONE_CONFIG_SB_SSE_CUSTOMER_KEY_MD5'] = createHash('md5').update(customerKey).digest('base64');
+      env['RCLONE_CONFIG_SB_SSE_CUSTOMER_KEY_MD5'] = md5B64(customerKey);
     }
     writeFileSync(join(work, 'rclone.conf'), '');
     const r = await run('rclone', ['--ca-cert', server.caFile ?? '', '--retries', '1', '--low-level-retries', '1', ...args], { env, timeoutMs: 120_000 });
@@ -106,7 +106,7 @@ clientSuite('rclone over https', missingCommand('rclone', 'rclone'), () => {
         Key: 'sse-c/large.bin',
         SSECustomerAlgorithm: 'AES256',
         SSECustomerKey: customerKey.toString('base64'),
-        SSECustomerKeyMD5: createHash('md5').update(customerKey).digest('base64'),
+        SSECustomerKeyMD5: md5B64(customerKey),
       }),
     );
     assert.equal(h.SSECustomerAlgorithm, 'AES256');

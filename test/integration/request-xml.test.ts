@@ -7,7 +7,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import {
   CreateMultipartUploadCommand,
   GetBucketEncryptionCommand,
@@ -21,8 +20,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { TRANSPORTS, bucketName, expectS3Error, s3Client, signedRequest, startServer, xmlCode, xmlTag, type TestServer } from './harness.js';
 import { uriEncode } from './fixtures/sigv4.js';
+import { md5B64 as md5 } from './fixtures/checksums.js';
 
-const md5 = (b: Buffer): string => createHash('md5').update(b).digest('base64');
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 const MiB = 1024 * 1024;
 

@@ -1,4 +1,4 @@
-import { compilePattern } from './wildcard.js';
+import { compilePattern, matchPattern } from './wildcard.js';
 import type { Pattern } from './types.js';
 
 /**
@@ -56,14 +56,14 @@ export const S3_ACTIONS: ReadonlyMap<string, ResourceKind> = new Map<string, Res
 export function compileAction(source: string): Pattern | undefined {
   const pattern = compilePattern(source, true);
   if (source === '*') return pattern;
-  if (!/^s3:/i.test(source)) return undefined;
-  for (const name of S3_ACTIONS.keys()) if (pattern.regex.test(name)) return pattern;
+  if (!source.toLowerCase().startsWith('s3:')) return undefined;
+  for (const name of S3_ACTIONS.keys()) if (matchPattern(pattern, name)) return pattern;
   return undefined;
 }
 
 /** The kinds of resource the actions a pattern names apply to. */
 export function actionKinds(pattern: Pattern): Set<ResourceKind> {
   const kinds = new Set<ResourceKind>();
-  for (const [name, kind] of S3_ACTIONS) if (pattern.regex.test(name)) kinds.add(kind);
+  for (const [name, kind] of S3_ACTIONS) if (matchPattern(pattern, name)) kinds.add(kind);
   return kinds;
 }

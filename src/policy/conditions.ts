@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { compilePattern } from './wildcard.js';
+import { compileArnPattern, compilePattern, matchArn, matchPattern } from './wildcard.js';
 import { PolicyError, type ConditionClause } from './types.js';
 
 /**
@@ -27,7 +27,12 @@ const equalsIgnoreCase = (values: readonly string[]): ValueTest => {
 };
 const like = (values: readonly string[]): ValueTest => {
   const patterns = values.map((x) => compilePattern(x));
-  return (v) => patterns.some((p) => p.regex.test(v));
+  return (v) => patterns.some((p) => matchPattern(p, v));
+};
+/** ARN operators: wildcards within each of the ARN's six components (wildcard.ts). */
+const arnLike = (values: readonly string[]): ValueTest => {
+  const patterns = values.map(compileArnPattern);
+  return (v) => patterns.some((p) => matchArn(p, v));
 };
 
 const number = (s: string): number => (s.trim() === '' ? NaN : Number(s));
@@ -96,10 +101,10 @@ const OPERATORS: Readonly<Record<string, OperatorDef>> = {
   IpAddress: { negated: false, compile: ipAddress },
   NotIpAddress: { negated: true, compile: ipAddress },
   // ARN operators take wildcards in both forms.
-  ArnEquals: { negated: false, compile: like },
-  ArnLike: { negated: false, compile: like },
-  ArnNotEquals: { negated: true, compile: like },
-  ArnNotLike: { negated: true, compile: like },
+  ArnEquals: { negated: false, compile: arnLike },
+  ArnLike: { negated: false, compile: arnLike },
+  ArnNotEquals: { negated: true, compile: arnLike },
+  ArnNotLike: { negated: true, compile: arnLike },
 };
 
 /**

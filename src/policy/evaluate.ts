@@ -1,4 +1,5 @@
 import { principalMatches } from './principals.js';
+import { matchPattern } from './wildcard.js';
 import type { Decision, Policy, PolicyRequest, Statement } from './types.js';
 
 /**
@@ -26,9 +27,9 @@ export function evaluatePolicies(policies: readonly Policy[], request: PolicyReq
 function applies(statement: Statement, request: PolicyRequest): boolean {
   const principal = statement.principals.some((p) => principalMatches(p, request.principal));
   if (principal === statement.notPrincipal) return false;
-  const action = statement.actions.some((p) => p.regex.test(request.action));
+  const action = statement.actions.some((p) => matchPattern(p, request.action));
   if (action === statement.notAction) return false;
-  const resource = statement.resources.some((p) => p.regex.test(request.resource));
+  const resource = statement.resources.some((p) => matchPattern(p, request.resource));
   if (resource === statement.notResource) return false;
   return statement.conditions.every((c) => c.test(request.conditions(c.key)));
 }

@@ -2,7 +2,7 @@ import { actionKinds, compileAction, type ResourceKind } from './actions.js';
 import { INVALID_JSON, parseConditions } from './conditions.js';
 import { checkPrincipalExists, parsePrincipal, type PrincipalDirectory } from './principals.js';
 import { PolicyError, type Pattern, type Policy, type Statement } from './types.js';
-import { compilePattern } from './wildcard.js';
+import { compilePattern, wildcardMatch } from './wildcard.js';
 
 /**
  * Parses a policy document (the grammar of IAM's policy reference, as S3 accepts it for
@@ -145,7 +145,7 @@ export function validateBucketPolicy(policy: Policy, target: BucketPolicyTarget)
       const path = resourcePath(resource.source) ?? '';
       const slash = path.indexOf('/');
       const bucketPart = slash === -1 ? path : path.slice(0, slash);
-      if (!compilePattern(bucketPart).regex.test(target.bucket)) fail(MESSAGES.invalidResource);
+      if (!wildcardMatch(bucketPart, target.bucket)) fail(MESSAGES.invalidResource);
     }
     for (const principal of statement.principals) checkPrincipalExists(principal, target.directory);
   }

@@ -31,10 +31,15 @@ export interface PolicyRequest {
  */
 export type Decision = 'deny' | 'allow' | 'none';
 
-/** A `*`/`?` pattern, compiled once. */
+/**
+ * A `*`/`?` pattern, compiled once and matched by src/policy/wildcard.ts (never a regular
+ * expression: policy text is attacker-controlled, see there).
+ */
 export interface Pattern {
   readonly source: string;
-  readonly regex: RegExp;
+  readonly caseInsensitive: boolean;
+  /** Code points of the (lower-cased, if caseInsensitive) source; `*` and `?` as negative markers. */
+  readonly units: Int32Array;
 }
 
 /** One name of `Principal`/`NotPrincipal`. */

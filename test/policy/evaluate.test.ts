@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { evaluatePolicies } from '../../src/policy/evaluate.js';
 import { parsePolicy } from '../../src/policy/parse.js';
 import { PolicyCache } from '../../src/policy/cache.js';
-import { compilePattern, wildcardMatch } from '../../src/policy/wildcard.js';
+import { wildcardMatch } from '../../src/policy/wildcard.js';
 import type { Principal, PolicyRequest } from '../../src/policy/types.js';
 
 const ACCOUNT = '123456789012';
@@ -30,7 +30,7 @@ test('wildcards: * runs over / and :, ? is one character, the rest is literal', 
   assert.ok(!wildcardMatch('x.y', 'xzy'));
   assert.ok(wildcardMatch('[a]$(b)^{c}|d\\', '[a]$(b)^{c}|d\\'));
   assert.ok(!wildcardMatch('ABC', 'abc'));
-  assert.ok(compilePattern('s3:get*', true).regex.test('s3:GetObject'), 'actions compare without case');
+  assert.ok(wildcardMatch('s3:get*', 's3:GetObject', true), 'actions compare without case');
 });
 
 test('an explicit Deny wins over any Allow, in any order and any policy', () => {

@@ -11,14 +11,31 @@ import { compiledPolicy } from '../server/authorize.js';
 import { validateBucketPolicy } from '../policy/parse.js';
 import { PolicyError } from '../policy/types.js';
 
-/** Amazon's limit, measured on the policy without insignificant whitespace. */
+/**
+ * Amazon's limit ("The maximum size of a policy is 20 KB"), measured on the policy without
+ * insignificant whitespace (UTF-8 bytes of the minified JSON). Amazon has no limit on the
+ * number of wildcards, and neither do we: src/policy/wildcard.ts matches in linear time.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/add-bucket-policy.html
+ */
 export const MAX_POLICY_BYTES = 20 * 1024;
 /** What we read at most: room for indentation around a policy at the limit. */
 const MAX_BODY = 4 * MAX_POLICY_BYTES;
+export const POLICY_TOO_LARGE = 'Policy exceeds the maximum allowed document size.';
+
+/** Bytes of the policy without insignificant whitespace; undefined if it is no JSON (the parser then says why). */
+function minifiedBytes(text: string): number | undefined {
+  try {
+    return Buffer.byteLength(JSON.stringify(JSON.parse(text)));
+  } catch {
+    return undefined;
+  }
+}
 
 export async function putBucketPolicy(ctx: BucketContext): Promise<S3Response> {
   const body = await readDocumentBody(ctx, { limit: MAX_BODY, checksumRequired: () => bodyChecksumRequired('Put Bucket Policy') });
   const text = body.toString('utf8');
+  // Before compiling, so that an oversized policy never reaches the cache.
+  if ((minifiedBytes(text) ?? 0) > MAX_POLICY_BYTES) throw malformedPolicy(POLICY_TOO_LARGE);
   try {
     const policy = compiledPolicy(text);
     validateBucketPolicy(policy, {
@@ -28,9 +45,6 @@ export async function putBucketPolicy(ctx: BucketContext): Promise<S3Response> {
   } catch (err) {
     if (err instanceof PolicyError) throw malformedPolicy(err.message);
     throw err;
-  }
-  if (Buffer.byteLength(JSON.stringify(JSON.parse(text))) > MAX_POLICY_BYTES) {
-    throw malformedPolicy('Policy exceeds the maximum allowed document size.');
   }
   if (!(await ctx.stores.meta.updateBucket(ctx.bucketName, { policy: text }))) throw noSuchBucket(ctx.bucketName);
   return { status: 204 };

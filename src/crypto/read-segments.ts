@@ -81,7 +81,7 @@ export async function readEncrypted(
           yield* decryptRange(key, seg.size, from, to, stored, format);
         } catch (err) {
           // A blob shorter than its record is damage, not an I/O fault.
-          if (err instanceof BlobStoreError && /shorter/.test(err.message)) throw new DataCorruptionError(err.message);
+          if (err instanceof BlobStoreError && err.code === 'STRONGBOX_BLOB_SHORT') throw new DataCorruptionError(err.message);
           throw err;
         } finally {
           stored.destroy();

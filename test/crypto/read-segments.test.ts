@@ -7,7 +7,7 @@ import { DataKeyed, unb64 } from '../../src/crypto/data-keyed.js';
 import type { SegmentParams } from '../../src/crypto/encryption.js';
 import { DUAL_LAYER, DataCorruptionError, PACKAGE_SIZE, dualSegmentKey, encryptedSize } from '../../src/crypto/package-cipher.js';
 import { readEncrypted } from '../../src/crypto/read-segments.js';
-import type { BlobSegment, BlobStore } from '../../src/store/blob/types.js';
+import { BlobStoreError, type BlobSegment, type BlobStore } from '../../src/store/blob/types.js';
 import type { EncryptionRecord, ObjectRecord, ObjectSegment, PartRecord, UploadRecord } from '../../src/store/meta/types.js';
 
 /** A mode with one data key: only the package cipher matters here. */
@@ -148,6 +148,27 @@ describe('readEncrypted with the package format of the keyed mode', () => {
     // And a damaged outer tag is found by the dual-layer reader.
     blobs.files.get('b0')![PACKAGE_SIZE + 31]! ^= 1;
     await assert.rejects(async () => readAll(await readEncrypted(blobs as unknown as BlobStore, dual(), [file], 0, 10)), DataCorruptionError);
+  });
+
+  it('a blob that ends early is data corruption, recognised by its code whatever its message says', async () => {
+    const plain = randomBytes(3 * PACKAGE_SIZE);
+    const blobs = new MemoryBlobs();
+    const file = await writeSegment(dual(), plain, blobs);
+    /** Serves the first package, then fails as a blob store does when the file ends early. */
+    class Truncated extends MemoryBlobs {
+      override read(segment: BlobSegment, start: number, end: number, chunkSize?: number): Readable {
+        const whole = super.read(segment, start, end, chunkSize);
+        const cut = new Readable({ read() {} });
+        whole.once('data', (c: Buffer) => {
+          cut.push(c.subarray(0, PACKAGE_SIZE + 32));
+          cut.destroy(new BlobStoreError('STRONGBOX_BLOB_SHORT', 'end of file at byte 65568'));
+        });
+        return cut;
+      }
+    }
+    const cut = new Truncated();
+    cut.files.set('b0', blobs.files.get('b0')!);
+    await assert.rejects(async () => readAll(await readEncrypted(cut as unknown as BlobStore, dual(), [file], 0, plain.length - 1)), DataCorruptionError);
   });
 
   it('dispose wipes both data keys; a mismatched key is refused and wiped', () => {

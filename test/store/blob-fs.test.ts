@@ -86,6 +86,15 @@ test('reading a missing blob fails with STRONGBOX_BLOB_MISSING as a stream error
     err instanceof BlobStoreError && err.code === 'STRONGBOX_BLOB_MISSING');
 });
 
+test('a blob file shorter than its record fails with its own code, STRONGBOX_BLOB_SHORT, not BLOB_IO', async (t) => {
+  const { dir, blobs } = await open(t);
+  const seg = await write(blobs, randomBytes(5000));
+  const [path] = await files(dir);
+  await writeFile(path!, (await readFile(path!)).subarray(0, 3000));
+  await assert.rejects(buffer(blobs.read(seg, 0, 4999)), (err: unknown) =>
+    err instanceof BlobStoreError && err.code === 'STRONGBOX_BLOB_SHORT');
+});
+
 test('nothing appears in blobs/ before finish; then it does', async (t) => {
   const { dir, blobs } = await open(t);
   const w = blobs.createWriter();

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openSqliteMetaStore, type SqliteMetaStore } from '../../src/store/meta/sqlite.js';
+import { openSqliteMetaStore, toCode, type SqliteMetaStore } from '../../src/store/meta/sqlite.js';
 import { listRange, prefixUpperBound } from '../../src/store/meta/sqlite-records.js';
 import { SCHEMA_VERSION } from '../../src/store/meta/sqlite-schema.js';
-import { MetaStoreError, type ObjectRecord, type UserRecord } from '../../src/store/meta/types.js';
+import { META_STORE_ERROR_CODES, MetaStoreError, type ObjectRecord, type UserRecord } from '../../src/store/meta/types.js';
 import { T0, objectRecord, partRecord, tempDir, uploadRecord } from './helpers.js';
 
 const user = (name: string, key: string): UserRecord => ({
@@ -30,6 +30,12 @@ test('prefixUpperBound and listRange work on bytes', () => {
   const r = listRange({ prefix: 'a', after: 'ab' });
   assert.deepEqual(r?.lower, Buffer.from('ab\0'));
   assert.deepEqual(r?.upper, Buffer.from('b'));
+});
+
+test('every metadata store code crosses the writer boundary unchanged; anything else becomes META_IO', () => {
+  for (const code of META_STORE_ERROR_CODES) assert.equal(toCode(code), code);
+  assert.equal(toCode('SQLITE_FULL'), 'STRONGBOX_META_IO');
+  assert.equal(toCode('STRONGBOX_BLOB_IO'), 'STRONGBOX_META_IO');
 });
 
 test('a version-1 database is migrated in place: buckets keep their records and gain settings', async (t) => {
@@ -147,6 +153,21 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       assert.equal(await meta.deleteBucket('c'), true);
       assert.equal(await meta.deleteBucket('c'), false);
       await assert.rejects(meta.putObject(objectRecord('c', 'k')), isCode('STRONGBOX_BUCKET_MISSING'));
+    });
+
+    test('a conditional putObject that finds other blobs rejects with STRONGBOX_OBJECT_CHANGED (not META_IO), and changes nothing', async (t) => {
+      const { meta } = await open(t);
+      const file = (id: string) => ({ blob: { kind: 'file' as const, id, size: 19 }, size: 3 });
+      await meta.putObject(objectRecord('b', 'k', { segments: [file('a'.repeat(32))] }));
+      // The version the copy read (blob b…) was replaced meanwhile (blob a…).
+      const copy = objectRecord('b', 'k', { segments: [file('b'.repeat(32))], etag: '"copy"' });
+      await assert.rejects(meta.putObject(copy, ['b'.repeat(32)]), isCode('STRONGBOX_OBJECT_CHANGED'));
+      await assert.rejects(meta.putObject(objectRecord('b', 'gone'), ['c'.repeat(32)]), isCode('STRONGBOX_OBJECT_CHANGED'));
+      assert.equal(meta.getObject('b', 'k')?.etag, '"abc"');
+      assert.equal(meta.getObject('b', 'gone'), undefined);
+      // The blobs it expected: committed.
+      await meta.putObject(copy, ['a'.repeat(32)]);
+      assert.equal(meta.getObject('b', 'k')?.etag, '"copy"');
     });
 
     test('objects: full round trip, replace returns old, delete', async (t) => {

@@ -335,7 +335,7 @@ class FileRangeReader extends Readable {
     const buf = Buffer.allocUnsafe(len);
     fs.read(fd, buf, 0, len, this.pos, (err, n) => {
       if (err) return this.destroy(ioError('blob read failed', err));
-      if (n === 0) return this.destroy(ioError('blob file is shorter than its record', null));
+      if (n === 0) return this.destroy(new BlobStoreError('STRONGBOX_BLOB_SHORT', 'blob file is shorter than its record'));
       this.pos += n;
       this.push(n === len ? buf : buf.subarray(0, n));
     });

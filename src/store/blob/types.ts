@@ -46,10 +46,23 @@ export interface BlobStore {
   close(): Promise<void>;
 }
 
-/** Stable codes for errors thrown by blob stores; the pipeline maps them to S3 errors. */
+/**
+ * Stable codes for errors thrown by blob stores (documented in docs/errors.md); the pipeline
+ * maps them to S3 errors. Callers classify by code, never by message text.
+ */
+export const BLOB_STORE_ERROR_CODES = [
+  /** A blob the metadata names is gone. */
+  'STRONGBOX_BLOB_MISSING',
+  /** A blob ends before the range its record promises: damage, not an I/O fault. */
+  'STRONGBOX_BLOB_SHORT',
+  'STRONGBOX_BLOB_IO',
+] as const;
+
+export type BlobStoreErrorCode = (typeof BLOB_STORE_ERROR_CODES)[number];
+
 export class BlobStoreError extends Error {
   constructor(
-    readonly code: 'STRONGBOX_BLOB_MISSING' | 'STRONGBOX_BLOB_IO',
+    readonly code: BlobStoreErrorCode,
     message: string,
     options?: ErrorOptions,
   ) {

@@ -7,6 +7,7 @@ import type { OpResult, WriteOp } from './sqlite-writer.js';
 import { InlineExecutor, ThreadExecutor, WalSyncExecutor, type BatchExecutor } from './sqlite-executors.js';
 import {
   MetaStoreError,
+  isMetaStoreErrorCode,
   type BucketChange,
   type BucketRecord,
   type EncryptionRecord,
@@ -39,16 +40,6 @@ export interface SqliteMetaStoreOptions {
 }
 
 const DEFAULT_MAX_BATCH = 512;
-const META_CODES: ReadonlySet<string> = new Set<MetaStoreErrorCode>([
-  'STRONGBOX_BUCKET_EXISTS',
-  'STRONGBOX_BUCKET_NOT_EMPTY',
-  'STRONGBOX_USER_EXISTS',
-  'STRONGBOX_ALIAS_EXISTS',
-  'STRONGBOX_UPLOAD_MISSING',
-  'STRONGBOX_BUCKET_MISSING',
-  'STRONGBOX_META_IO',
-]);
-
 /** How long a looked-up user is trusted before the table is read again. */
 const USER_CACHE_MS = 1000;
 const USER_CACHE_MAX = 10_000;
@@ -473,8 +464,8 @@ export class SqliteMetaStore implements MetaStore {
   }
 }
 
-const toCode = (code: string): MetaStoreErrorCode =>
-  META_CODES.has(code) ? (code as MetaStoreErrorCode) : 'STRONGBOX_META_IO';
+/** A code that came back from the writer as a string; anything unknown is an I/O fault. @internal */
+export const toCode = (code: string): MetaStoreErrorCode => (isMetaStoreErrorCode(code) ? code : 'STRONGBOX_META_IO');
 
 /**
  * Open (creating if needed, mode 0600) `dir/meta.db`. The directory must exist.

@@ -244,17 +244,31 @@ export interface MetaStore {
   close(): void;
 }
 
-export type MetaStoreErrorCode =
-  | 'STRONGBOX_BUCKET_EXISTS'
-  | 'STRONGBOX_BUCKET_NOT_EMPTY'
-  | 'STRONGBOX_USER_EXISTS'
-  | 'STRONGBOX_ALIAS_EXISTS'
-  | 'STRONGBOX_UPLOAD_MISSING'
+/**
+ * Every code a metadata store throws, the one list: the type is derived from it, and the
+ * SQLite store carries codes across its batch boundary by it, so a code cannot be missed
+ * (a hand-kept copy once lacked STRONGBOX_OBJECT_CHANGED, and a conflict answered 500).
+ * Each is documented in docs/errors.md.
+ */
+export const META_STORE_ERROR_CODES = [
+  'STRONGBOX_BUCKET_EXISTS',
+  'STRONGBOX_BUCKET_NOT_EMPTY',
+  'STRONGBOX_USER_EXISTS',
+  'STRONGBOX_ALIAS_EXISTS',
+  'STRONGBOX_UPLOAD_MISSING',
   /** putObject/createUpload/completeUpload into a bucket that does not exist (lost a race with deleteBucket). */
-  | 'STRONGBOX_BUCKET_MISSING'
+  'STRONGBOX_BUCKET_MISSING',
   /** A conditional putObject found another version than expected. */
-  | 'STRONGBOX_OBJECT_CHANGED'
-  | 'STRONGBOX_META_IO';
+  'STRONGBOX_OBJECT_CHANGED',
+  'STRONGBOX_META_IO',
+] as const;
+
+export type MetaStoreErrorCode = (typeof META_STORE_ERROR_CODES)[number];
+
+const META_CODE_SET: ReadonlySet<string> = new Set(META_STORE_ERROR_CODES);
+
+/** Whether `code` is a metadata store code (for codes that crossed a thread or batch boundary as strings). */
+export const isMetaStoreErrorCode = (code: string): code is MetaStoreErrorCode => META_CODE_SET.has(code);
 
 export class MetaStoreError extends Error {
   constructor(

@@ -14,7 +14,7 @@ import type { Readable, Transform } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { BlobStore } from '../store/blob/types.js';
 import type { BucketRecord, EncryptionRecord, ObjectRecord, PartRecord, UploadRecord } from '../store/meta/types.js';
-import type { KeyManagementService } from '../kms/types.js';
+import type { KeyManagementService, KmsCaller } from '../kms/types.js';
 import {
   customerKeyMissing,
   encryptionNotApplicable,
@@ -49,6 +49,8 @@ export interface SseRequest {
   readonly rootKey: RootKeyring;
   /** The KMS (SSE-KMS, DSSE-KMS). */
   readonly kms: KeyManagementService;
+  /** Who sent the request: the KMS lets S3 use a key on their behalf only if they may use it. */
+  readonly requester: KmsCaller;
   /** The bucket written to (its default encryption and blocked encryption types apply). */
   readonly bucket: BucketRecord;
 }
@@ -126,7 +128,7 @@ export async function encryptionForWrite(req: SseRequest): Promise<WriteEncrypti
       return new RootKeyed(newDataKey(), req.rootKey, req.bucketName, req.key);
     case 'kms':
       requireSecureForKms(req);
-      return KmsKeyed.create(req.kms, choice, req.bucketName, req.key);
+      return KmsKeyed.create(req.kms, req.requester, choice, req.bucketName, req.key);
     case 'none':
       return NONE;
   }
@@ -145,7 +147,7 @@ export async function encryptionForPart(req: SseRequest, upload: UploadRecord, w
     if (upload.encryption.mode === 'sse-s3') return RootKeyed.open(upload.encryption, req.rootKey, upload.bucket, upload.key);
     if (isKmsMode(upload.encryption.mode)) {
       requireSecureForKms(req);
-      return KmsKeyed.open(req.kms, upload.encryption);
+      return KmsKeyed.open(req.kms, req.requester, upload.encryption);
     }
     return NONE;
   }
@@ -234,7 +236,7 @@ export async function openObject(req: SseRequest, rec: ObjectRecord, kind: Tripl
   if (mode === 'sse-s3') return dataKeyedObject(RootKeyed.open(rec.encryption, req.rootKey, rec.bucket, rec.key), rec);
   if (isKmsMode(mode)) {
     requireSecureForKms(req);
-    return dataKeyedObject(await KmsKeyed.open(req.kms, rec.encryption), rec);
+    return dataKeyedObject(await KmsKeyed.open(req.kms, req.requester, rec.encryption), rec);
   }
   if (mode !== 'sse-c') throw notImplemented();
   if (customer === undefined) throw customerKeyMissing();

@@ -8,8 +8,7 @@
  * package twice (the dual-layer package format).
  */
 import type { EncryptionRecord } from '../store/meta/types.js';
-import { KmsError, type EncryptionContext, type KeyManagementService } from '../kms/types.js';
-import { kmsFailure } from '../server/s3-error.js';
+import type { EncryptionContext, KeyManagementService, KmsCaller } from '../kms/types.js';
 import { DUAL_LAYER, DataCorruptionError, dualSegmentKey } from './package-cipher.js';
 import type { SegmentParams } from './encryption.js';
 import { b64, unb64 } from './data-keyed.js';
@@ -36,16 +35,6 @@ export function kmsResponseHeaders(record: EncryptionRecord): Record<string, str
   return headers;
 }
 
-/** Runs a KMS call; its errors reach the client as Amazon passes them through (§5.3). */
-async function kmsCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof KmsError) throw kmsFailure(err.type, err.message, err.status);
-    throw err;
-  }
-}
-
 export class KmsKeyed extends MetadataSealing {
   protected constructor(
     dataKey: Buffer,
@@ -56,10 +45,14 @@ export class KmsKeyed extends MetadataSealing {
     super(dataKey);
   }
 
-  /** A new data key from the KMS for an object or upload at `bucket`/`key`. */
-  static async create(kms: KeyManagementService, w: KmsWrite, bucket: string, key: string): Promise<KmsKeyed> {
+  /**
+   * A new data key from the KMS for an object or upload at `bucket`/`key`, asked for on behalf
+   * of `requester`. KMS errors (KmsError) go up as they are: the pipeline answers them as
+   * Amazon S3 passes them on (src/server/error-response.ts, §5.3).
+   */
+  static async create(kms: KeyManagementService, requester: KmsCaller, w: KmsWrite, bucket: string, key: string): Promise<KmsKeyed> {
     const context: EncryptionContext = { ...w.context, 'aws:s3:arn': w.bucketKeyEnabled ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}` };
-    const generated = await kmsCall(() => kms.generateDataKey(w.keyId, context, w.dsse ? 2 * KEY_SIZE : KEY_SIZE));
+    const generated = await kms.generateDataKey(w.keyId, context, w.dsse ? 2 * KEY_SIZE : KEY_SIZE, requester);
     const record: EncryptionRecord = {
       mode: w.dsse ? 'dsse-kms' : 'sse-kms',
       format: FORMAT,
@@ -79,9 +72,12 @@ export class KmsKeyed extends MetadataSealing {
     return keyed;
   }
 
-  /** Opens a stored record's data key through the KMS (a disabled key refuses: KMS.DisabledException). */
-  static async open(kms: KeyManagementService, record: EncryptionRecord): Promise<KmsKeyed> {
-    const { plaintext } = await kmsCall(() => kms.decrypt(unb64(record.sealedKey), record.context as EncryptionContext));
+  /**
+   * Opens a stored record's data key through the KMS on behalf of `requester` (a disabled key
+   * refuses: KMS.DisabledException; a key the requester may not use: AccessDenied).
+   */
+  static async open(kms: KeyManagementService, requester: KmsCaller, record: EncryptionRecord): Promise<KmsKeyed> {
+    const { plaintext } = await kms.decrypt(unb64(record.sealedKey), record.context as EncryptionContext, requester);
     if (plaintext.length !== (record.mode === 'dsse-kms' ? 2 * KEY_SIZE : KEY_SIZE)) {
       plaintext.fill(0);
       throw new DataCorruptionError('the KMS returned a data key of the wrong size');

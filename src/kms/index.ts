@@ -27,8 +27,8 @@ export function openKms(opts: KmsOptions): BuiltinKms {
 
 /**
  * Makes sure a customer key exists behind `alias/<name>` (`serve --kms-alias`): creates the
- * key and the alias if the alias is missing, and leaves an existing alias alone. Returns the
- * key ARN and whether it was created.
+ * key and the alias if the alias is missing, and leaves an existing alias alone. A key made
+ * here belongs to the root user. Returns the key ARN and whether it was created.
  */
 export function ensureKmsAlias(kms: BuiltinKms, name: string): { keyArn: string; created: boolean } {
   const alias = `${ALIAS_PREFIX}${name}`;

@@ -21,11 +21,12 @@ export interface KeyManagementService {
   /**
    * A new data key of `bytes` bytes under the key `keyRef` names: a key id, key ARN, alias
    * name (`alias/x`) or alias ARN; undefined means the AWS-managed `aws/s3` key, created on
-   * first use. Throws KmsError (NotFoundException, DisabledException, KMSInvalidStateException).
+   * first use. Throws KmsError (NotFoundException, DisabledException, KMSInvalidStateException,
+   * and AccessDeniedException when `caller` may not use the key).
    */
-  generateDataKey(keyRef: string | undefined, context: EncryptionContext, bytes: number): Promise<GeneratedDataKey>;
+  generateDataKey(keyRef: string | undefined, context: EncryptionContext, bytes: number, caller: KmsCaller): Promise<GeneratedDataKey>;
   /** Opens a ciphertext from generateDataKey; throws KmsError (DisabledException … InvalidCiphertextException). */
-  decrypt(ciphertext: Buffer, context: EncryptionContext): Promise<{ readonly keyArn: string; readonly plaintext: Buffer }>;
+  decrypt(ciphertext: Buffer, context: EncryptionContext, caller: KmsCaller): Promise<{ readonly keyArn: string; readonly plaintext: Buffer }>;
   /** The full ARN `keyRef` names, for responses and policies; throws KmsError NotFoundException. */
   keyArn(keyRef: string | undefined): Promise<string>;
   /**
@@ -39,10 +40,15 @@ export interface KeyManagementService {
 /** A JSON object as AWS KMS sends and receives it (blobs as base64 strings). */
 export type JsonObject = { [name: string]: unknown };
 
-/** Who calls the KMS API (a verified Strongbox user), for AccessDenied messages. */
+/**
+ * Who asks the KMS: the KMS API's signer, or the requester of the S3 request that needs a data
+ * key (S3 calls on its behalf, as Amazon S3 calls AWS KMS with the requester's identity). The
+ * KMS decides from it who may use a key (src/kms/builtin/key-access.ts). A Requester
+ * (src/server/requester.ts) is one.
+ */
 export interface KmsCaller {
-  readonly userName: string;
-  readonly isRoot: boolean;
+  /** A verified Strongbox user; undefined for an anonymous S3 request that a bucket policy let in. */
+  readonly user: { readonly name: string; readonly isRoot: boolean } | undefined;
 }
 
 /** Runs one KMS API operation (`CreateKey`, …) on a parsed JSON body; throws KmsError. */

@@ -1,7 +1,8 @@
-import { S3Error, internalError } from './s3-error.js';
+import { S3Error, accessDenied, internalError, kmsFailure } from './s3-error.js';
 import { renderXml, type XmlNode } from './xml.js';
 import { BlobStoreError } from '../store/blob/types.js';
 import { MetaStoreError } from '../store/meta/types.js';
+import { KmsError } from '../kms/types.js';
 
 /**
  * Maps any thrown value to the S3Error the client sees. Layer errors with stable codes
@@ -10,6 +11,7 @@ import { MetaStoreError } from '../store/meta/types.js';
  */
 export function toS3Error(err: unknown): { error: S3Error; internal: boolean } {
   if (err instanceof S3Error) return { error: err, internal: err.status >= 500 && err.code !== 'NotImplemented' };
+  if (err instanceof KmsError) return fromKmsError(err);
   if (err instanceof BlobStoreError || err instanceof MetaStoreError) {
     return { error: internalError(), internal: true };
   }
@@ -26,4 +28,15 @@ export function renderError(error: S3Error, reqId: string, hostId: string, resou
   body.RequestId = reqId;
   body.HostId = hostId;
   return renderXml('Error', body, null);
+}
+
+/**
+ * A KMS error met by SSE-KMS, as Amazon S3 answers it (../shared/spec/aws-sse.md §5.3): a key
+ * the requester may not use is 403 AccessDenied with the KMS's message (`User: … is not
+ * authorized to perform: kms:Decrypt on resource: …`); the rest pass through as 400
+ * `KMS.<exception>`.
+ */
+function fromKmsError(err: KmsError): { error: S3Error; internal: boolean } {
+  if (err.type === 'AccessDeniedException') return { error: accessDenied(err.message), internal: false };
+  return { error: kmsFailure(err.type, err.message, err.status), internal: err.status >= 500 };
 }

@@ -346,12 +346,20 @@ for (const transport of TRANSPORTS) {
       }
     });
 
-    it('any Strongbox user may use the KMS', async () => {
-      const alice = await server.addUser(`alice-${transport.name}`);
+    it('any Strongbox user may use the KMS, with their own keys: --kms-alias keys are root\'s (kms-ownership.test.ts has the rest)', async () => {
+      const name = `alice-${transport.name}`;
+      const alice = await server.addUser(name);
       const client = kmsApiClient(server, alice);
       try {
-        const e = await client.send(new EncryptCommand({ KeyId: 'alias/testkey-2', Plaintext: b('from alice') }));
-        assert.equal(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: e.CiphertextBlob }))).Plaintext!).toString(), 'from alice');
+        const arn = (await kms.send(new DescribeKeyCommand({ KeyId: 'alias/testkey-2' }))).KeyMetadata!.Arn!;
+        await expectKmsError(
+          client.send(new EncryptCommand({ KeyId: 'alias/testkey-2', Plaintext: b('from alice') })),
+          'AccessDeniedException',
+          `User: arn:aws:iam::${ACCOUNT}:user/${name} is not authorized to perform: kms:Encrypt on resource: ${arn} because no resource-based policy allows the kms:Encrypt action`,
+        );
+        const own = await newKey(client, 'alice');
+        const e = await client.send(new EncryptCommand({ KeyId: own.id, Plaintext: b('from alice') }));
+        assert.equal(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: e.CiphertextBlob }))).Plaintext!).toString(), 'from alice', 'root may use every key');
       } finally {
         client.destroy();
       }

@@ -34,18 +34,18 @@ describe('built-in KMS', () => {
     const f = fixture(t);
     const key = f.kms.createKey('k');
     for (const ref of [key.keyId, arnOf(key.keyId)]) {
-      const g = await f.kms.generateDataKey(ref, CTX, 32);
+      const g = await f.kms.generateDataKey(ref, CTX, 32, ROOT);
       assert.equal(g.keyArn, arnOf(key.keyId));
       assert.equal(g.plaintext.length, 32);
-      const d = await f.kms.decrypt(g.ciphertext, CTX);
+      const d = await f.kms.decrypt(g.ciphertext, CTX, ROOT);
       assert.deepEqual(d.plaintext, g.plaintext);
       assert.equal(d.keyArn, arnOf(key.keyId));
-      await rejects(f.kms.decrypt(g.ciphertext, { 'aws:s3:arn': 'arn:aws:s3:::b/other' }), 'InvalidCiphertextException');
+      await rejects(f.kms.decrypt(g.ciphertext, { 'aws:s3:arn': 'arn:aws:s3:::b/other' }, ROOT), 'InvalidCiphertextException');
       const damaged = Buffer.from(g.ciphertext);
       damaged[damaged.length - 1]! ^= 1;
-      await rejects(f.kms.decrypt(damaged, CTX), 'InvalidCiphertextException');
+      await rejects(f.kms.decrypt(damaged, CTX, ROOT), 'InvalidCiphertextException');
     }
-    assert.equal((await f.kms.generateDataKey(key.keyId, {}, 64)).plaintext.length, 64);
+    assert.equal((await f.kms.generateDataKey(key.keyId, {}, 64, ROOT)).plaintext.length, 64);
   });
 
   it('resolves aliases and answers unknown references with AWS messages', async (t) => {
@@ -56,18 +56,18 @@ describe('built-in KMS', () => {
     assert.equal(await f.kms.keyArn(`arn:aws:kms:${REGION}:${ACCOUNT}:alias/app`), arnOf(key.keyId));
     await rejects(f.kms.keyArn('fake-key-id'), 'NotFoundException', "Invalid keyId 'fake-key-id'");
     const unknown = '00000000-0000-4000-8000-000000000000';
-    await rejects(f.kms.generateDataKey(unknown, CTX, 32), 'NotFoundException', `Key '${arnOf(unknown)}' does not exist`);
+    await rejects(f.kms.generateDataKey(unknown, CTX, 32, ROOT), 'NotFoundException', `Key '${arnOf(unknown)}' does not exist`);
     await rejects(f.kms.keyArn('alias/nope'), 'NotFoundException', `Alias arn:aws:kms:${REGION}:${ACCOUNT}:alias/nope is not found.`);
   });
 
   it('creates the AWS-managed aws/s3 key on first use, once, and keeps customers from managing it', async (t) => {
     const f = fixture(t);
-    assert.equal(f.kms.listKeys().length, 0);
-    const g = await f.kms.generateDataKey(undefined, CTX, 32);
+    assert.equal(f.kms.listKeys(ROOT).length, 0);
+    const g = await f.kms.generateDataKey(undefined, CTX, 32, ROOT);
     const again = await f.kms.keyArn(undefined);
     assert.equal(again, g.keyArn);
     assert.equal(await f.kms.keyArn('alias/aws/s3'), g.keyArn);
-    assert.equal(f.kms.listKeys().length, 1);
+    assert.equal(f.kms.listKeys(ROOT).length, 1);
     const described = await f.kms.api('DescribeKey', { KeyId: 'alias/aws/s3' }, ROOT);
     const md = described?.['KeyMetadata'] as Record<string, unknown>;
     assert.equal(md['KeyManager'], 'AWS');
@@ -82,7 +82,7 @@ describe('built-in KMS', () => {
     await rejects(f.kms.api('CreateAlias', { AliasName: 'alias/aws/mine', TargetKeyId: id }, ROOT), 'NotAuthorizedException');
     await rejects(f.kms.api('DeleteAlias', { AliasName: 'alias/aws/s3' }, ROOT), 'NotAuthorizedException');
     // S3 itself still uses it.
-    assert.deepEqual((await f.kms.decrypt(g.ciphertext, CTX)).plaintext, g.plaintext);
+    assert.deepEqual((await f.kms.decrypt(g.ciphertext, CTX, ROOT)).plaintext, g.plaintext);
     const status = await f.kms.api('GetKeyRotationStatus', { KeyId: id }, ROOT);
     assert.equal(status?.['KeyRotationEnabled'], true);
   });
@@ -91,29 +91,29 @@ describe('built-in KMS', () => {
     const f = fixture(t);
     const key = f.kms.createKey('k');
     const arn = arnOf(key.keyId);
-    const g = await f.kms.generateDataKey(key.keyId, CTX, 32);
-    await f.kms.decrypt(g.ciphertext, CTX); // material now cached
+    const g = await f.kms.generateDataKey(key.keyId, CTX, 32, ROOT);
+    await f.kms.decrypt(g.ciphertext, CTX, ROOT); // material now cached
     const first = f.kms;
     const other = f.reopen();
     other.disableKey(key.keyId, ROOT);
-    await rejects(first.decrypt(g.ciphertext, CTX), 'DisabledException', `${arn} is disabled.`);
-    await rejects(first.generateDataKey(key.keyId, CTX, 32), 'DisabledException', `${arn} is disabled.`);
+    await rejects(first.decrypt(g.ciphertext, CTX, ROOT), 'DisabledException', `${arn} is disabled.`);
+    await rejects(first.generateDataKey(key.keyId, CTX, 32, ROOT), 'DisabledException', `${arn} is disabled.`);
     await rejects(first.api('Encrypt', { KeyId: key.keyId, Plaintext: 'eA==' }, ROOT), 'DisabledException', `${arn} is disabled.`);
     other.enableKey(key.keyId, ROOT);
-    assert.deepEqual((await first.decrypt(g.ciphertext, CTX)).plaintext, g.plaintext);
+    assert.deepEqual((await first.decrypt(g.ciphertext, CTX, ROOT)).plaintext, g.plaintext);
   });
 
   it('rotates on demand: new blobs use the new version, old blobs still decrypt, up to the AWS limit', async (t) => {
     const f = fixture(t);
     const key = f.kms.createKey('k');
-    const before = await f.kms.generateDataKey(key.keyId, CTX, 32);
+    const before = await f.kms.generateDataKey(key.keyId, CTX, 32, ROOT);
     assert.equal(parseBlob(before.ciphertext)?.version, 1);
     const out = await f.kms.api('RotateKeyOnDemand', { KeyId: key.keyId }, ROOT);
     assert.equal(out?.['KeyId'], arnOf(key.keyId));
-    const after = await f.kms.generateDataKey(key.keyId, CTX, 32);
+    const after = await f.kms.generateDataKey(key.keyId, CTX, 32, ROOT);
     assert.equal(parseBlob(after.ciphertext)?.version, 2);
-    assert.deepEqual((await f.kms.decrypt(before.ciphertext, CTX)).plaintext, before.plaintext);
-    assert.deepEqual((await f.kms.decrypt(after.ciphertext, CTX)).plaintext, after.plaintext);
+    assert.deepEqual((await f.kms.decrypt(before.ciphertext, CTX, ROOT)).plaintext, before.plaintext);
+    assert.deepEqual((await f.kms.decrypt(after.ciphertext, CTX, ROOT)).plaintext, after.plaintext);
     const rotations = await f.kms.api('ListKeyRotations', { KeyId: key.keyId }, ROOT);
     const list = rotations?.['Rotations'] as Record<string, unknown>[];
     assert.equal(list.length, 1);
@@ -127,7 +127,7 @@ describe('built-in KMS', () => {
       'LimitExceededException',
       `The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: ${arnOf(key.keyId)}`,
     );
-    assert.deepEqual((await f.kms.decrypt(before.ciphertext, CTX)).plaintext, before.plaintext);
+    assert.deepEqual((await f.kms.decrypt(before.ciphertext, CTX, ROOT)).plaintext, before.plaintext);
   });
 
   it('rotates automatically once the period has passed (checked when the key is used), not while disabled', async (t) => {
@@ -140,13 +140,13 @@ describe('built-in KMS', () => {
     const status = await f.kms.api('GetKeyRotationStatus', { KeyId: key.keyId }, ROOT);
     assert.equal(status?.['RotationPeriodInDays'], 90);
     assert.equal(status?.['NextRotationDate'], (T0.getTime() + 90 * DAY) / 1000);
-    const old = await f.kms.generateDataKey(key.keyId, CTX, 32);
+    const old = await f.kms.generateDataKey(key.keyId, CTX, 32, ROOT);
     f.clock.advance(90 * DAY - 1);
-    assert.equal(parseBlob((await f.kms.generateDataKey(key.keyId, CTX, 32)).ciphertext)?.version, 1);
+    assert.equal(parseBlob((await f.kms.generateDataKey(key.keyId, CTX, 32, ROOT)).ciphertext)?.version, 1);
     f.clock.advance(1);
-    const fresh = await f.kms.generateDataKey(key.keyId, CTX, 32);
+    const fresh = await f.kms.generateDataKey(key.keyId, CTX, 32, ROOT);
     assert.equal(parseBlob(fresh.ciphertext)?.version, 2);
-    assert.deepEqual((await f.kms.decrypt(old.ciphertext, CTX)).plaintext, old.plaintext);
+    assert.deepEqual((await f.kms.decrypt(old.ciphertext, CTX, ROOT)).plaintext, old.plaintext);
     const next = await f.kms.api('GetKeyRotationStatus', { KeyId: key.keyId }, ROOT);
     assert.equal(next?.['NextRotationDate'], (T0.getTime() + 180 * DAY) / 1000);
 
@@ -162,15 +162,15 @@ describe('built-in KMS', () => {
     const key = f.kms.createKey('k');
     const arn = arnOf(key.keyId);
     f.kms.createAlias('alias/doomed', key.keyId, ROOT);
-    const g = await f.kms.generateDataKey(key.keyId, CTX, 32);
+    const g = await f.kms.generateDataKey(key.keyId, CTX, 32, ROOT);
     for (const days of [6, 31]) {
       await rejects(f.kms.api('ScheduleKeyDeletion', { KeyId: key.keyId, PendingWindowInDays: days }, ROOT), 'ValidationException',
         `PendingWindowInDays should be between 7 and 30, but it is ${days}`);
     }
     const out = await f.kms.api('ScheduleKeyDeletion', { KeyId: key.keyId, PendingWindowInDays: 7 }, ROOT);
     assert.deepEqual(out, { KeyId: arn, DeletionDate: (T0.getTime() + 7 * DAY) / 1000, KeyState: 'PendingDeletion', PendingWindowInDays: 7 });
-    await rejects(f.kms.decrypt(g.ciphertext, CTX), 'KMSInvalidStateException', `${arn} is pending deletion.`);
-    await rejects(f.kms.generateDataKey('alias/doomed', CTX, 32), 'KMSInvalidStateException', `${arn} is pending deletion.`);
+    await rejects(f.kms.decrypt(g.ciphertext, CTX, ROOT), 'KMSInvalidStateException', `${arn} is pending deletion.`);
+    await rejects(f.kms.generateDataKey('alias/doomed', CTX, 32, ROOT), 'KMSInvalidStateException', `${arn} is pending deletion.`);
     await rejects(f.kms.api('ScheduleKeyDeletion', { KeyId: key.keyId }, ROOT), 'KMSInvalidStateException', `${arn} is pending deletion.`);
     await rejects(f.kms.api('EnableKey', { KeyId: key.keyId }, ROOT), 'KMSInvalidStateException', `${arn} is pending deletion.`);
 
@@ -186,8 +186,8 @@ describe('built-in KMS', () => {
     assert.equal(tomb.state, 'Deleted');
     assert.equal(tomb.materials.length, 0);
     assert.equal(f.meta.getKmsAlias('alias/doomed'), undefined, 'its aliases go with it');
-    await rejects(f.kms.decrypt(g.ciphertext, CTX), 'NotFoundException', `Key '${arn}' does not exist`);
-    assert.ok(!f.kms.listKeys().some((k) => k.keyId === key.keyId));
+    await rejects(f.kms.decrypt(g.ciphertext, CTX, ROOT), 'NotFoundException', `Key '${arn}' does not exist`);
+    assert.ok(!f.kms.listKeys(ROOT).some((k) => k.keyId === key.keyId));
   });
 
   it('cancelling deletion leaves the key Disabled, as AWS does', async (t) => {
@@ -202,7 +202,7 @@ describe('built-in KMS', () => {
     assert.equal(md['DeletionDate'], undefined);
     f.clock.advance(40 * DAY);
     await f.kms.api('EnableKey', { KeyId: key.keyId }, ROOT);
-    await f.kms.generateDataKey(key.keyId, CTX, 32);
+    await f.kms.generateDataKey(key.keyId, CTX, 32, ROOT);
   });
 
   it('deletes keys whose waiting period ended while the server was down, at start', async (t) => {
@@ -217,7 +217,7 @@ describe('built-in KMS', () => {
   it('keeps material sealed under the root key only, and re-seals it after a root key rotation', async (t) => {
     const f = fixture(t, keyring([1]));
     const key = f.kms.createKey('k');
-    const g = await f.kms.generateDataKey(key.keyId, CTX, 32);
+    const g = await f.kms.generateDataKey(key.keyId, CTX, 32, ROOT);
     const stored = fromRecord(f.meta.getKmsKey(key.keyId)!);
     const material = openMaterial(keyring([1]), key.keyId, stored.materials[0]!);
     const json = JSON.stringify(f.meta.getKmsKey(key.keyId)!.meta);
@@ -226,13 +226,13 @@ describe('built-in KMS', () => {
 
     // After a restart with a rotated root key, old material still opens; re-sealing moves it.
     const kms2 = f.reopen(keyring([1, 2]));
-    assert.deepEqual((await kms2.decrypt(g.ciphertext, CTX)).plaintext, g.plaintext);
+    assert.deepEqual((await kms2.decrypt(g.ciphertext, CTX, ROOT)).plaintext, g.plaintext);
     assert.equal(await kms2.resealMaterials(), 1);
     assert.equal(fromRecord(f.meta.getKmsKey(key.keyId)!).materials[0]!.rootVersion, 2);
     assert.equal(await kms2.resealMaterials(), 0);
     const onlyV2 = { ...keyring([1, 2]), versions: keyring([1, 2]).versions.slice(1) };
     const kms3 = f.reopen({ ...onlyV2, get: (v: number) => onlyV2.versions.find((k) => k.version === v) });
-    assert.deepEqual((await kms3.decrypt(g.ciphertext, CTX)).plaintext, g.plaintext);
+    assert.deepEqual((await kms3.decrypt(g.ciphertext, CTX, ROOT)).plaintext, g.plaintext);
   });
 
   it('--kms-alias: ensureKmsAlias creates a key behind a missing alias and reuses an existing one', (t) => {
@@ -241,6 +241,6 @@ describe('built-in KMS', () => {
     assert.equal(a.created, true);
     const b = ensureKmsAlias(f.kms, 'testkey-1');
     assert.deepEqual(b, { keyArn: a.keyArn, created: false });
-    assert.equal(f.kms.listKeys().length, 1);
+    assert.equal(f.kms.listKeys(ROOT).length, 1);
   });
 });

@@ -11,7 +11,11 @@ export const T0 = new Date('2025-03-01T12:00:00.000Z');
 export const DAY = 24 * 60 * 60 * 1000;
 export const REGION = 'eu-central-1';
 export const ACCOUNT = '111122223333';
-export const ROOT: KmsCaller = { userName: 'root', isRoot: true };
+export const ROOT: KmsCaller = { user: { name: 'root', isRoot: true } };
+/** A non-root Strongbox user. */
+export const userCaller = (name: string): KmsCaller => ({ user: { name, isRoot: false } });
+/** An anonymous S3 request a bucket policy let in. */
+export const ANONYMOUS: KmsCaller = { user: undefined };
 
 /** A keyring of fixed versions (deterministic keys: version n is n repeated). */
 export function keyring(versions: readonly number[]): RootKeyring {

@@ -50,7 +50,7 @@ export async function handleKmsRequest(deps: KmsRequestDeps, req: IncomingMessag
     );
     const api = deps.kms.api;
     if (api === undefined) throw new KmsError('UnsupportedOperationException', 'This server uses an external KMS: manage its keys there.');
-    const result = await api(operation, parseJson(body), { userName: user.name, isRoot: user.isRoot });
+    const result = await api(operation, parseJson(body), { user: { name: user.name, isRoot: user.isRoot } });
     writeKmsResult(res, result, info.reqId);
     if (deps.log().isLevelEnabled('info')) deps.log().info({ op: `kms:${operation}`, status: 200 }, 'request');
   } catch (err) {

@@ -109,7 +109,7 @@ function openInput(kms: BuiltinKms, input: Input, caller: KmsCaller, keyMember: 
   return kms.open(blob, context, expect, caller, action);
 }
 
-function createKey(kms: BuiltinKms, input: Input): JsonObject {
+function createKey(kms: BuiltinKms, input: Input, caller: KmsCaller): JsonObject {
   const description = input.string('Description', { max: 8192 }) ?? '';
   input.string('Policy', { min: 1, max: 131072 });
   const usage = input.enumeration('KeyUsage', KEY_USAGES) ?? 'ENCRYPT_DECRYPT';
@@ -132,7 +132,7 @@ function createKey(kms: BuiltinKms, input: Input): JsonObject {
   if (input.string('CustomKeyStoreId') !== undefined || input.string('XksKeyId') !== undefined) {
     throw unsupported('Custom key stores are not supported by the Strongbox built-in KMS.');
   }
-  return { KeyMetadata: keyMetadata(kms, kms.createKey(description)) };
+  return { KeyMetadata: keyMetadata(kms, kms.createKey(description, caller)) };
 }
 
 /** AliasName checks in AWS's order: prefix, characters. */
@@ -162,8 +162,8 @@ function scheduleDeletion(kms: BuiltinKms, input: Input, caller: KmsCaller): Jso
   };
 }
 
-function rotationStatus(kms: BuiltinKms, input: Input): JsonObject {
-  const key = kms.keys.resolve(input.keyId());
+function rotationStatus(kms: BuiltinKms, input: Input, caller: KmsCaller): JsonObject {
+  const key = kms.describable(input.keyId(), caller, 'GetKeyRotationStatus');
   const r = key.rotation;
   return {
     KeyRotationEnabled: r.enabled,
@@ -173,8 +173,8 @@ function rotationStatus(kms: BuiltinKms, input: Input): JsonObject {
   };
 }
 
-function listKeyRotations(kms: BuiltinKms, input: Input): JsonObject {
-  const key = kms.keys.resolve(input.keyId());
+function listKeyRotations(kms: BuiltinKms, input: Input, caller: KmsCaller): JsonObject {
+  const key = kms.describable(input.keyId(), caller, 'ListKeyRotations');
   const include = input.enumeration('IncludeKeyMaterial', INCLUDE_KEY_MATERIAL) ?? 'ROTATIONS_ONLY';
   const n = limit(input);
   const marker = input.string('Marker', { min: 1, max: 1024 });
@@ -194,11 +194,13 @@ function listKeyRotations(kms: BuiltinKms, input: Input): JsonObject {
   };
 }
 
-function listKeys(kms: BuiltinKms, input: Input): JsonObject {
+/** The caller's own keys (every key for the root user) and the AWS-managed ones. */
+function listKeys(kms: BuiltinKms, input: Input, caller: KmsCaller): JsonObject {
   const n = limit(input);
   const marker = input.string('Marker', { min: 1, max: 1024 });
-  // Pages run over tombstones too, so a key deleted between pages never breaks a marker.
-  const p = page(kms.keys.list(), (k) => k.keyId, n, marker);
+  // Pages run over tombstones too, so a key deleted between pages never breaks a marker; a
+  // key's owner never changes, so neither does the set of keys a caller's pages run over.
+  const p = page(kms.keys.list().filter((k) => kms.visible(k, caller)), (k) => k.keyId, n, marker);
   if (p === undefined) throw invalidMarker();
   return {
     Keys: p.items.filter((k) => k.state !== 'Deleted').map((k) => ({ KeyId: k.keyId, KeyArn: kms.arn(k.keyId) })),
@@ -207,12 +209,20 @@ function listKeys(kms: BuiltinKms, input: Input): JsonObject {
   };
 }
 
-function listAliases(kms: BuiltinKms, input: Input): JsonObject {
+/** Aliases of the keys the caller sees (ListKeys' keys); alias names are global all the same. */
+function listAliases(kms: BuiltinKms, input: Input, caller: KmsCaller): JsonObject {
   const ref = input.optionalKeyId('KeyId');
-  const keyId = ref === undefined ? undefined : kms.keys.resolve(ref).keyId;
+  const keyId = ref === undefined ? undefined : kms.describable(ref, caller, 'ListAliases').keyId;
   const n = limit(input);
   const marker = input.string('Marker', { min: 1, max: 1024 });
-  const entries = kms.keys.aliases(keyId).map((a) => aliasEntry(kms, a));
+  const visible = (id: string): boolean => {
+    const key = kms.keys.load(id);
+    return key !== undefined && kms.visible(key, caller);
+  };
+  const entries = kms.keys
+    .aliases(keyId)
+    .filter((a) => keyId !== undefined || visible(a.keyId))
+    .map((a) => aliasEntry(kms, a));
   // AWS lists the predefined alias of an AWS-managed key before the key exists, without a target.
   if (keyId === undefined && !entries.some((e) => e['AliasName'] === AWS_S3_ALIAS)) {
     entries.push({ AliasName: AWS_S3_ALIAS, AliasArn: aliasArnOf(kms.scope, AWS_S3_ALIAS) });
@@ -224,9 +234,9 @@ function listAliases(kms: BuiltinKms, input: Input): JsonObject {
 }
 
 const OPERATIONS: Readonly<Record<string, Operation>> = {
-  CreateKey: (kms, input) => createKey(kms, input),
-  DescribeKey: (kms, input) => ({ KeyMetadata: keyMetadata(kms, kms.keys.resolve(input.keyId())) }),
-  ListKeys: (kms, input) => listKeys(kms, input),
+  CreateKey: createKey,
+  DescribeKey: (kms, input, caller) => ({ KeyMetadata: keyMetadata(kms, kms.describable(input.keyId(), caller, 'DescribeKey')) }),
+  ListKeys: listKeys,
   UpdateKeyDescription: (kms, input, caller) => {
     const key = kms.keys.resolve(input.keyId());
     const description = input.requiredString('Description', { max: 8192 });
@@ -249,8 +259,8 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
     kms.updateAlias(name, input.keyId('TargetKeyId'), caller);
     return undefined;
   },
-  DeleteAlias: (kms, input) => (kms.deleteAlias(aliasName(input)), undefined),
-  ListAliases: (kms, input) => listAliases(kms, input),
+  DeleteAlias: (kms, input, caller) => (kms.deleteAlias(aliasName(input), caller), undefined),
+  ListAliases: listAliases,
   EnableKeyRotation: (kms, input, caller) => {
     const ref = input.keyId();
     const period = input.integer('RotationPeriodInDays', 90, 2560) ?? DEFAULT_ROTATION_DAYS;
@@ -258,9 +268,9 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
     return undefined;
   },
   DisableKeyRotation: (kms, input, caller) => (kms.disableKeyRotation(input.keyId(), caller), undefined),
-  GetKeyRotationStatus: (kms, input) => rotationStatus(kms, input),
+  GetKeyRotationStatus: rotationStatus,
   RotateKeyOnDemand: (kms, input, caller) => ({ KeyId: kms.arn(kms.rotateKeyOnDemand(input.keyId(), caller).keyId) }),
-  ListKeyRotations: (kms, input) => listKeyRotations(kms, input),
+  ListKeyRotations: listKeyRotations,
   GenerateDataKey: (kms, input, caller) => generate(kms, input, caller, true),
   GenerateDataKeyWithoutPlaintext: (kms, input, caller) => generate(kms, input, caller, false),
   GenerateRandom: (_kms, input) => {

@@ -4,6 +4,12 @@
  *
  * Frozen format: `format` 1 (docs/adr/0004-built-in-kms.md). Changing the field names or
  * their meaning breaks stored keys; a new layout gets a new format number and a reader.
+ *
+ * `owner` was added to format 1 as an optional field rather than as format 2: every record
+ * written before it (no owner) reads as the root user's key, which is what an upgrade must
+ * give, and a format 1 reader that predates the field still opens newer records (ignoring the
+ * owner) instead of refusing every key after a downgrade. A format 2 would have bought nothing
+ * but that refusal.
  */
 import type { KmsKeyRecord } from '../../store/meta/types.js';
 import { DataCorruptionError } from '../../crypto/package-cipher.js';
@@ -42,6 +48,12 @@ export interface KmsKey {
   readonly createdAt: Date;
   readonly description: string;
   readonly manager: KeyManager;
+  /**
+   * The Strongbox user who created the key (CreateKey's signer), as buckets record theirs.
+   * Absent: the root user's (keys from before owners were recorded, `serve --kms-alias` keys,
+   * and the AWS-managed aws/s3 key, which no customer owns). Never changes.
+   */
+  readonly owner?: string;
   readonly state: KeyState;
   /** PendingDeletion only: the end of the waiting period, and its length. */
   readonly deletionDate?: Date;
@@ -69,6 +81,8 @@ interface StoredKey {
   format: number;
   description: string;
   manager: KeyManager;
+  /** Optional within format 1: absent means the root user. */
+  owner?: string;
   state: KeyState;
   deletionDate?: string;
   pendingWindowInDays?: number;
@@ -83,6 +97,7 @@ export function toRecord(key: KmsKey): KmsKeyRecord {
     format: KEY_RECORD_FORMAT,
     description: key.description,
     manager: key.manager,
+    ...(key.owner === undefined ? {} : { owner: key.owner }),
     state: key.state,
     ...(key.deletionDate === undefined ? {} : { deletionDate: key.deletionDate.toISOString() }),
     ...(key.pendingWindowInDays === undefined ? {} : { pendingWindowInDays: key.pendingWindowInDays }),
@@ -106,6 +121,12 @@ export function toRecord(key: KmsKey): KmsKeyRecord {
   return { keyId: key.keyId, createdAt: key.createdAt, meta: meta as unknown as Record<string, unknown> };
 }
 
+/** A stored owner is a user name; anything else is damage, never silently the root user's. */
+function storedOwner(keyId: string, owner: unknown): string {
+  if (typeof owner !== 'string' || owner === '') throw new DataCorruptionError(`KMS key ${keyId} has an invalid owner`);
+  return owner;
+}
+
 const date = (s: string | undefined): Date | undefined => (s === undefined ? undefined : new Date(s));
 
 export function fromRecord(rec: KmsKeyRecord): KmsKey {
@@ -119,6 +140,7 @@ export function fromRecord(rec: KmsKeyRecord): KmsKey {
     createdAt: rec.createdAt,
     description: m.description,
     manager: m.manager,
+    ...(m.owner === undefined ? {} : { owner: storedOwner(rec.keyId, m.owner) }),
     state: m.state,
     ...(deletionDate === undefined ? {} : { deletionDate }),
     ...(m.pendingWindowInDays === undefined ? {} : { pendingWindowInDays: m.pendingWindowInDays }),

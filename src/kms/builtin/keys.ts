@@ -40,8 +40,8 @@ export class KeyStore {
     return keyArnOf(this.o, keyId);
   }
 
-  /** A new enabled key with its first material version. */
-  create(description: string, manager: KeyManager): KmsKey {
+  /** A new enabled key with its first material version; `owner` undefined: the root user's. */
+  create(description: string, manager: KeyManager, owner?: string): KmsKey {
     const keyId = randomUUID();
     const now = this.o.now();
     const first = newMaterial(this.o.rootKey, keyId, 1, now);
@@ -51,6 +51,7 @@ export class KeyStore {
       createdAt: now,
       description,
       manager,
+      ...(owner === undefined ? {} : { owner }),
       state: 'Enabled',
       // AWS rotates AWS-managed keys every year; customer keys rotate only when asked.
       rotation:
@@ -205,6 +206,7 @@ export class KeyStore {
       createdAt: key.createdAt,
       description: key.description,
       manager: key.manager,
+      ...(key.owner === undefined ? {} : { owner: key.owner }),
       state: 'Deleted',
       deletedAt: now,
       rotation: { enabled: false, periodDays: key.rotation.periodDays },

@@ -19,10 +19,11 @@ import {
   type KmsCaller,
 } from '../types.js';
 import { runOperation } from '../api/operations.js';
-import { ALIAS_PREFIX, AWS_ALIAS_PREFIX, type KmsScope, aliasArnOf, keyDoesNotExist, parseKeyRef } from './arn.js';
+import { ALIAS_PREFIX, AWS_ALIAS_PREFIX, type KmsScope, aliasArnOf, aliasNotFound, keyDoesNotExist, parseKeyRef } from './arn.js';
 import { MaterialCache } from './cache.js';
 import { decryptBlob, encryptBlob, parseBlob } from './ciphertext.js';
 import type { KmsKey, MaterialVersion } from './key-record.js';
+import { type KmsDoor, checkAccess, mayDescribe, ownerOfNewKey } from './key-access.js';
 import { KeyStore, addDays, pendingDeletion } from './keys.js';
 
 export interface BuiltinKmsOptions extends KmsScope {
@@ -83,15 +84,20 @@ export class BuiltinKms implements KeyManagementService {
 
   // ---- the S3 seam ------------------------------------------------------------------------
 
-  async generateDataKey(keyRef: string | undefined, context: EncryptionContext, bytes: number): Promise<GeneratedDataKey> {
+  async generateDataKey(keyRef: string | undefined, context: EncryptionContext, bytes: number, caller: KmsCaller): Promise<GeneratedDataKey> {
     const key = keyRef === undefined ? this.keys.awsS3Key() : this.keys.resolveFromS3(keyRef);
     const plaintext = secureRandomBytes(bytes);
-    const sealed = this.seal(key, plaintext, context, undefined);
-    return { keyArn: this.arn(sealed.key.keyId), plaintext, ciphertext: sealed.ciphertext };
+    try {
+      const sealed = this.seal(key, plaintext, context, caller, 'GenerateDataKey', 's3');
+      return { keyArn: this.arn(sealed.key.keyId), plaintext, ciphertext: sealed.ciphertext };
+    } catch (err) {
+      plaintext.fill(0);
+      throw err;
+    }
   }
 
-  async decrypt(ciphertext: Buffer, context: EncryptionContext): Promise<{ readonly keyArn: string; readonly plaintext: Buffer }> {
-    const opened = this.open(ciphertext, context, undefined, undefined);
+  async decrypt(ciphertext: Buffer, context: EncryptionContext, caller: KmsCaller): Promise<{ readonly keyArn: string; readonly plaintext: Buffer }> {
+    const opened = this.open(ciphertext, context, undefined, caller, 'Decrypt', 's3');
     return { keyArn: this.arn(opened.key.keyId), plaintext: opened.plaintext };
   }
 
@@ -101,9 +107,9 @@ export class BuiltinKms implements KeyManagementService {
 
   // ---- cryptography -----------------------------------------------------------------------
 
-  /** Encrypts under the key's current material. `caller` undefined: on behalf of S3. */
-  seal(key: KmsKey, plaintext: Buffer, context: EncryptionContext, caller: KmsCaller | undefined, action = 'Encrypt'): Sealed {
-    this.authorize(key, caller, action);
+  /** Encrypts under the key's current material, if `caller` may do `action` through `door`. */
+  seal(key: KmsKey, plaintext: Buffer, context: EncryptionContext, caller: KmsCaller, action = 'Encrypt', door: KmsDoor = 'api'): Sealed {
+    this.authorize(key, caller, action, door);
     this.keys.requireUsable(key);
     const material = this.keys.current(key);
     const secret = this.keys.material(key, material.version);
@@ -114,16 +120,17 @@ export class BuiltinKms implements KeyManagementService {
 
   /**
    * Decrypts a blob of ours. `expect`: the key the caller says it is under (Decrypt's KeyId,
-   * ReEncrypt's SourceKeyId); another key is IncorrectKeyException.
+   * ReEncrypt's SourceKeyId); another key is IncorrectKeyException. `caller` must be allowed
+   * `action` on the key the blob names, through `door`.
    */
-  open(blob: Buffer, context: EncryptionContext, expect: KmsKey | undefined, caller: KmsCaller | undefined, action = 'Decrypt'): Opened {
+  open(blob: Buffer, context: EncryptionContext, expect: KmsKey | undefined, caller: KmsCaller, action = 'Decrypt', door: KmsDoor = 'api'): Opened {
     const header = parseBlob(blob);
     if (header === undefined) throw invalidCiphertext();
     if (expect !== undefined && expect.keyId !== header.keyId) throw incorrectKey();
     const key = this.keys.load(header.keyId);
     if (key === undefined) throw invalidCiphertext();
     if (key.state === 'Deleted') throw keyDoesNotExist(this.arn(key.keyId));
-    this.authorize(key, caller, action);
+    this.authorize(key, caller, action, door);
     this.keys.requireUsable(key);
     const material = key.materials.find((m) => m.version === header.version);
     const secret = material === undefined ? undefined : this.keys.material(key, material.version);
@@ -134,13 +141,24 @@ export class BuiltinKms implements KeyManagementService {
 
   // ---- key management ---------------------------------------------------------------------
 
-  createKey(description: string): KmsKey {
-    return this.keys.create(description, 'CUSTOMER');
+  /**
+   * A new customer key owned by `creator` (CreateKey's signer), or by the root user when the
+   * server makes it itself (`serve --kms-alias`: `creator` undefined).
+   */
+  createKey(description: string, creator?: KmsCaller): KmsKey {
+    return this.keys.create(description, 'CUSTOMER', creator === undefined ? undefined : ownerOfNewKey(this.o, creator));
   }
 
-  /** Keys that exist (pending deletion included, deleted ones not). */
-  listKeys(): KmsKey[] {
-    return this.keys.list().filter((k) => k.state !== 'Deleted');
+  /** Keys that exist (pending deletion included, deleted ones not) and that `caller` may see. */
+  listKeys(caller: KmsCaller): KmsKey[] {
+    return this.keys.list().filter((k) => k.state !== 'Deleted' && mayDescribe(k, caller));
+  }
+
+  /** The key a reference names, if `caller` may do `action` on it (DescribeKey, rotation status …). */
+  describable(ref: string, caller: KmsCaller, action: string): KmsKey {
+    const key = this.keys.resolve(ref);
+    this.authorize(key, caller, action);
+    return key;
   }
 
   enableKey(ref: string, caller: KmsCaller): void {
@@ -208,32 +226,45 @@ export class BuiltinKms implements KeyManagementService {
     }
   }
 
+  /** AWS checks kms:UpdateAlias on the key the alias names now and on the new target. */
   updateAlias(name: string, targetRef: string, caller: KmsCaller): void {
     if (name.startsWith(AWS_ALIAS_PREFIX)) throw notAuthorized();
-    this.keys.aliasOrThrow(name);
+    this.authorizeAlias(name, caller, 'UpdateAlias');
     const target = this.aliasTarget(targetRef, caller, 'UpdateAlias');
     this.o.meta.updateKmsAlias(name, target.keyId);
   }
 
-  deleteAlias(name: string): void {
+  deleteAlias(name: string, caller: KmsCaller): void {
     if (name.startsWith(AWS_ALIAS_PREFIX)) throw notAuthorized();
-    this.keys.aliasOrThrow(name);
+    this.authorizeAlias(name, caller, 'DeleteAlias');
     this.o.meta.deleteKmsAlias(name);
   }
 
   // ---- helpers ----------------------------------------------------------------------------
 
+  /** AccessDeniedException unless `caller` may do `action` on `key` (key-access.ts decides). */
+  authorize(key: KmsKey, caller: KmsCaller, action: string, door: KmsDoor = 'api'): void {
+    checkAccess(this.o, key, caller, action, door);
+  }
+
+  /** Whether `caller` sees `key` in lists (its own keys, every key for root, AWS-managed keys). */
+  visible(key: KmsKey, caller: KmsCaller): boolean {
+    return mayDescribe(key, caller);
+  }
+
   /**
-   * AWS-managed keys (aws/s3) serve AWS services only: their key policy lets an account's
-   * principals describe and list them, nothing else. `caller` undefined is S3 itself.
+   * An alias belongs to the owner of the key it names: `action` on the alias needs `action` on
+   * that key. NotFoundException for an alias that does not exist.
    */
-  authorize(key: KmsKey, caller: KmsCaller | undefined, action: string): void {
-    if (caller === undefined || key.manager !== 'AWS') return;
-    const principal = caller.isRoot ? `arn:aws:iam::${this.o.accountId}:root` : `arn:aws:iam::${this.o.accountId}:user/${caller.userName}`;
-    throw new KmsError(
-      'AccessDeniedException',
-      `User: ${principal} is not authorized to perform: kms:${action} on resource: ${this.arn(key.keyId)} because no resource-based policy allows the kms:${action} action`,
-    );
+  private authorizeAlias(name: string, caller: KmsCaller, action: string): void {
+    const alias = this.keys.aliasOrThrow(name);
+    const key = this.keys.load(alias.keyId);
+    // An alias whose key record is gone (never happens: deletion removes its aliases) is root's.
+    if (key === undefined) {
+      if (caller.user?.isRoot !== true) throw aliasNotFound(aliasArnOf(this.o, name));
+      return;
+    }
+    this.authorize(key, caller, action);
   }
 
   /** A key whose state may change: not pending deletion (KMSInvalidStateException). */

@@ -1,7 +1,8 @@
-import { S3Error, internalError } from './s3-error.js';
+import { S3Error, insufficientStorage, internalError } from './s3-error.js';
 import { renderXml, type XmlNode } from './xml.js';
 import { BlobStoreError } from '../store/blob/types.js';
 import { MetaStoreError } from '../store/meta/types.js';
+import { StorageFullError } from '../store/free-space.js';
 
 /**
  * Maps any thrown value to the S3Error the client sees. Layer errors with stable codes
@@ -10,6 +11,8 @@ import { MetaStoreError } from '../store/meta/types.js';
  */
 export function toS3Error(err: unknown): { error: S3Error; internal: boolean } {
   if (err instanceof S3Error) return { error: err, internal: err.status >= 500 && err.code !== 'NotImplemented' };
+  // An operating condition, not a fault: logged per request as a 507, without a stack.
+  if (err instanceof StorageFullError) return { error: insufficientStorage(), internal: false };
   if (err instanceof BlobStoreError || err instanceof MetaStoreError) {
     return { error: internalError(), internal: true };
   }

@@ -22,6 +22,8 @@ export interface OpenStoresOptions {
    * in-flight writes.
    */
   readonly scrub?: boolean;
+  /** The free-space floor of every store's volume; undefined: FreeSpace's default. */
+  readonly minFreeSpace?: number | undefined;
 }
 
 /**
@@ -31,9 +33,10 @@ export interface OpenStoresOptions {
  */
 export async function openStores(dataDir: string, opts: OpenStoresOptions = {}): Promise<Stores> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const meta = openSqliteMetaStore(dataDir, opts.meta);
+  const floor = { minFree: opts.minFreeSpace };
+  const meta = openSqliteMetaStore(dataDir, { freeSpace: floor, ...opts.meta });
   try {
-    const blobs = openFsBlobStore(join(dataDir, BLOB_SUBDIR), opts.blobs);
+    const blobs = openFsBlobStore(join(dataDir, BLOB_SUBDIR), { freeSpace: floor, ...opts.blobs });
     let scrubbed = 0;
     if (opts.scrub ?? true) {
       const referenced = meta.referencedBlobIds();

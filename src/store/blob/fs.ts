@@ -24,8 +24,8 @@ export interface BlobFs {
 
 /** The real calls (tests wrap them). */
 export const NODE_BLOB_FS: Readonly<BlobFs> = {
-  open: promisify(fs.open) as BlobFs['open'],
-  writev: promisify(fs.writev) as BlobFs['writev'],
+  open: promisify(fs.open),
+  writev: promisify(fs.writev),
   fdatasync: promisify(fs.fdatasync),
   fsync: promisify(fs.fsync),
   close: promisify(fs.close),

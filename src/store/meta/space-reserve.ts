@@ -23,7 +23,7 @@
  * growth a checkpoint of earlier inserts may need. Statement journals stay in memory
  * (temp_store = MEMORY, sqlite-schema.ts), so no temporary file is needed either.
  */
-import { statSync, unlinkSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isNoSpace } from '../free-space.js';
@@ -90,6 +90,34 @@ export class SpaceReserve {
   restore(): Promise<boolean> {
     this.restoring ??= this.writeMissing().finally(() => (this.restoring = undefined));
     return this.restoring;
+  }
+
+  /** Resolves when no restore is running. */
+  async idle(): Promise<void> {
+    await this.restoring?.catch(() => false);
+  }
+
+  /** restore(), synchronously: at start, before anything is served. */
+  restoreNow(): boolean {
+    for (let i = 0; i < RESERVE_PIECES; i++) {
+      if (this.has(i)) continue;
+      const path = this.piece(i);
+      const tmp = `${path}.tmp`;
+      const fd = openSync(tmp, 'w', 0o600);
+      try {
+        const zeros = Buffer.alloc(Math.min(CHUNK, this.pieceSize));
+        for (let at = 0; at < this.pieceSize; at += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, this.pieceSize - at));
+        fdatasyncSync(fd);
+      } catch (err) {
+        closeSync(fd);
+        unlinkSync(tmp);
+        if (isNoSpace(err)) return false;
+        throw err;
+      }
+      closeSync(fd);
+      renameSync(tmp, path);
+    }
+    return true;
   }
 
   private async writeMissing(): Promise<boolean> {

@@ -6,7 +6,7 @@ import { Reader, asBuffer, type UserRow } from './sqlite-records.js';
 import type { OpResult, WriteOp } from './sqlite-writer.js';
 import { InlineExecutor, ThreadExecutor, WalSyncExecutor, type BatchExecutor } from './sqlite-executors.js';
 import { FreeSpace, STORAGE_FULL, StorageFullError, isNoSpace, type FreeSpaceOptions } from '../free-space.js';
-import { DEFAULT_RESERVE_BYTES, RESERVE_PIECES, SpaceReserve } from './space-reserve.js';
+import { RESERVE_PIECES, SpaceReserve } from './space-reserve.js';
 import {
   MetaStoreError,
   type BucketChange,
@@ -40,7 +40,10 @@ export interface SqliteMetaStoreOptions {
   readonly maxBatch?: number;
   /** The free-space floor of the database's volume (see FreeSpace). */
   readonly freeSpace?: FreeSpaceOptions;
-  /** Bytes kept in reserve for commits that free space (space-reserve.ts); 0: none. Default 8 MiB. */
+  /**
+   * Bytes kept in reserve for commits that free space (space-reserve.ts); 0 (the default
+   * here): none. openStores, which the server uses, keeps DEFAULT_RESERVE_BYTES.
+   */
   readonly reserveBytes?: number;
 }
 
@@ -427,6 +430,7 @@ export class SqliteMetaStore implements MetaStore {
       this.flush();
     }
     await this.executor.close();
+    await this.reserve?.idle();
     this.db.close();
   }
 
@@ -575,7 +579,7 @@ const toCode = (code: string): MetaStoreErrorCode =>
 export function openSqliteMetaStore(dir: string, opts: SqliteMetaStoreOptions = {}): SqliteMetaStore {
   const path = join(dir, META_DB_FILE);
   const space = new FreeSpace(dir, opts.freeSpace);
-  const reserveBytes = opts.reserveBytes ?? DEFAULT_RESERVE_BYTES;
+  const reserveBytes = opts.reserveBytes ?? 0;
   const reserve = reserveBytes > 0 ? new SpaceReserve(dir, reserveBytes) : undefined;
   // On a volume this full even the first read may fail (the WAL index cannot be created):
   // give a piece of the reserve back before opening, so that the deletes that make room can commit.
@@ -588,6 +592,10 @@ export function openSqliteMetaStore(dir: string, opts: SqliteMetaStoreOptions = 
     db.close();
     throw err;
   }
-  if (reserve !== undefined && reserve.pieces() < RESERVE_PIECES) store.noteReserveMissing();
+  // Made (again) before anything is served, when the volume has room for it twice over.
+  if (reserve !== undefined && reserve.pieces() < RESERVE_PIECES) {
+    if (space.bytesFree() < 2 * reserve.size || !reserve.restoreNow()) store.noteReserveMissing();
+    else space.refresh();
+  }
   return store;
 }

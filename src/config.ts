@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { parseSize } from './store/free-space.js';
 
 /** Everything the server needs to know, loaded once at start and passed down frozen. */
 export interface Config {
@@ -39,6 +40,12 @@ export interface Config {
   readonly blockSseCOnNewBuckets: boolean;
   /** `--kms-alias NAME`: customer keys of the built-in KMS ensured at start behind `alias/NAME`. */
   readonly kmsAliases: readonly string[];
+  // ---- free space (issue 14) ----
+  /**
+   * `--min-free-space SIZE`: new data is refused (507 InsufficientStorage) when a store's
+   * volume has fewer free bytes; undefined: the larger of 256 MiB and 1 % of each volume.
+   */
+  readonly minFreeSpace: number | undefined;
 }
 
 export type DefaultEncryption = 'none' | 'AES256';
@@ -60,6 +67,7 @@ export interface ServeOptions {
   defaultEncryption?: string;
   blockSseCOnNewBuckets?: boolean;
   kmsAlias?: string[];
+  minFreeSpace?: string;
 }
 
 export class ConfigError extends Error {
@@ -131,6 +139,11 @@ export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
       throw new ConfigError('--kms-alias', `expected a name of letters, digits, "/", "_" and "-" not starting with "aws/", got "${a}"`);
     }
   }
+  // ---- free space (issue 14) ----
+  const minFreeSpace = opts.minFreeSpace === undefined ? undefined : parseSize(opts.minFreeSpace);
+  if (opts.minFreeSpace !== undefined && minFreeSpace === undefined) {
+    throw new ConfigError('--min-free-space', `expected a size such as 512MiB, 2GiB or 1000000, got "${opts.minFreeSpace}"`);
+  }
   return Object.freeze({
     dataDir,
     host,
@@ -152,5 +165,6 @@ export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
     defaultEncryption,
     blockSseCOnNewBuckets: opts.blockSseCOnNewBuckets === true,
     kmsAliases: Object.freeze([...new Set(kmsAliases)]),
+    minFreeSpace,
   });
 }

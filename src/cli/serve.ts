@@ -30,6 +30,7 @@ export function registerServe(program: Command): void {
     .option('--default-encryption <mode>', 'what writes without SSE headers get in buckets without PutBucketEncryption: AES256 (SSE-S3, as Amazon) or none (stored unencrypted)', 'AES256')
     .option('--kms-alias <name...>', 'make sure a built-in KMS key exists behind alias/<name> (created at start if missing; repeatable)')
     .option('--block-sse-c-on-new-buckets', "new buckets refuse SSE-C writes (Amazon's default since April 2026); PutBucketEncryption can lift it")
+    .option('--min-free-space <size>', 'refuse new data with 507 InsufficientStorage below this much free space (512MiB, 2GiB …; default the larger of 256MiB and 1% of the volume)')
     .addHelpText(
       'after',
       '\nEnvironment:\n' +
@@ -53,7 +54,7 @@ async function serve(opts: ServeOptions): Promise<void> {
     passphrase: () => Promise.resolve(process.env.STRONGBOX_ROOT_KEY_PASSPHRASE ?? ''),
     sealNew: config.sealRootKey,
   });
-  const stores = await openStores(config.dataDir);
+  const stores = await openStores(config.dataDir, { minFreeSpace: config.minFreeSpace });
   const root = await ensureRootUser(
     stores.meta,
     config.dataDir,

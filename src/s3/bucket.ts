@@ -62,6 +62,8 @@ export async function createBucket(ctx: RequestContext): Promise<S3Response> {
     }
     throw existing.owner === ctx.user.name ? bucketAlreadyOwnedByYou(name) : bucketAlreadyExists(name);
   }
+  // A new bucket adds a row and invites data: refused below the floor (object-write.ts).
+  ctx.stores.meta.requireRoom();
   try {
     await ctx.stores.meta.createBucket({
       name,

@@ -12,7 +12,7 @@ import { contentHeadersFrom, header, storageClassFrom, userMetadataFrom } from '
 import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';
 import { resolveCopySource, type CopySource } from './copy-source.js';
 import { checkObjectAclHeaders } from './acl.js';
-import { MAX_PUT_SIZE, asStream, commitObject, randomEtag, singlePartRecord, storeBody } from './object-write.js';
+import { MAX_PUT_SIZE, asStream, commitObject, randomEtag, requireRoomForData, singlePartRecord, storeBody } from './object-write.js';
 
 function metadataDirective(headers: IncomingHttpHeaders): 'COPY' | 'REPLACE' {
   const v = header(headers, 'x-amz-metadata-directive') ?? 'COPY';
@@ -45,6 +45,7 @@ export async function copyObject(ctx: ObjectContext): Promise<S3Response> {
   const directive = metadataDirective(headers);
   // A destination SSE-C key into a bucket that blocks SSE-C: 403 before the source is looked at (§3).
   refuseBlockedSseC(ctx);
+  requireRoomForData(ctx);
   const source = await resolveCopySource(ctx);
   let enc: WriteEncryption | undefined;
   try {

@@ -19,7 +19,7 @@ import { contentHeadersFrom, header, intParam, storageClassFrom, userMetadataFro
 import { checkBodyLength } from './object-put.js';
 import { checkObjectAclHeaders } from './acl.js';
 import { principal } from './owner.js';
-import { MAX_PUT_SIZE, asStream, quoteEtag, randomEtag, storeBody } from './object-write.js';
+import { MAX_PUT_SIZE, asStream, quoteEtag, randomEtag, requireRoomForData, storeBody } from './object-write.js';
 import { resolveCopySource, type CopySource } from './copy-source.js';
 import {
   commonPrefixOf,
@@ -47,6 +47,7 @@ const newUploadId = (): string => randomBytes(32).toString('base64url');
 /** CreateMultipartUpload: https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html */
 export async function createMultipartUpload(ctx: ObjectContext): Promise<S3Response> {
   const { headers } = ctx;
+  requireRoomForData(ctx);
   const contentHeaders = contentHeadersFrom(headers);
   const userMetadata = userMetadataFrom(headers);
   const storageClass = storageClassFrom(headers);
@@ -154,6 +155,7 @@ export async function uploadPart(ctx: ObjectContext): Promise<S3Response> {
   const partNumber = partNumberParam(ctx.query);
   const upload = requireUpload(ctx);
   const length = checkBodyLength(ctx);
+  requireRoomForData(ctx, length);
   return disposing(await encryptionForPart(ctx, upload), (enc) => uploadPartWith(ctx, upload, partNumber, enc, length));
 }
 
@@ -221,6 +223,7 @@ export function parseCopyRange(value: string | undefined, size: number): { start
 export async function uploadPartCopy(ctx: ObjectContext): Promise<S3Response> {
   const partNumber = partNumberParam(ctx.query);
   const upload = requireUpload(ctx);
+  requireRoomForData(ctx);
   const enc = await encryptionForPart(ctx, upload);
   let source: CopySource | undefined;
   try {

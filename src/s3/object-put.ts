@@ -6,7 +6,7 @@ import { entityTooLarge, missingContentLength } from '../server/s3-error.js';
 import { contentHeadersFrom, header, storageClassFrom, userMetadataFrom } from './headers.js';
 import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';
 import { checkObjectAclHeaders } from './acl.js';
-import { MAX_PUT_SIZE, commitObject, singlePartRecord, storeBody } from './object-write.js';
+import { MAX_PUT_SIZE, commitObject, requireRoomForData, singlePartRecord, storeBody } from './object-write.js';
 
 /** Checks shared by PutObject and UploadPart on the size of the body. */
 export function checkBodyLength(ctx: ObjectContext): number | undefined {
@@ -21,6 +21,7 @@ export function checkBodyLength(ctx: ObjectContext): number | undefined {
 export async function putObject(ctx: ObjectContext): Promise<S3Response> {
   const { headers } = ctx;
   const length = checkBodyLength(ctx);
+  requireRoomForData(ctx, length);
   const contentHeaders = contentHeadersFrom(headers);
   const userMetadata = userMetadataFrom(headers);
   const storageClass = storageClassFrom(headers);

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { BlobSegment } from '../store/blob/types.js';
 import type { ObjectRecord, ObjectSegment } from '../store/meta/types.js';
 import { MetaStoreError } from '../store/meta/types.js';
+import { StorageFullError } from '../store/free-space.js';
 import { operationAborted } from '../server/s3-error.js';
 import type { WriteEncryption } from '../crypto/encryption.js';
 import type { ObjectContext, RequestContext } from '../server/context.js';
@@ -12,6 +13,22 @@ import type { StoredChecksum } from '../checksum/types.js';
 /** Amazon's limits: a single PUT or part up to 5 GiB, an object up to 5 TiB (50 TB since 2025). */
 export const MAX_PUT_SIZE = 5 * 1024 ** 3;
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 4;
+
+/**
+ * The entry check of every operation that brings new data: PutObject, CopyObject, UploadPart,
+ * UploadPartCopy and CreateMultipartUpload (which only leads to parts). Below a store's
+ * free-space floor, or if a body of `incoming` stored bytes would take the blobs' volume
+ * there, it throws StorageFullError (507 InsufficientStorage) before a byte is read.
+ * Deliberately not checked: everything that frees space (deletes, AbortMultipartUpload,
+ * DeleteBucket*), CompleteMultipartUpload (it copies no data, and refusing it would strand
+ * parts that already take space), and the bucket settings (a policy that stops a runaway
+ * writer may be just what a full store needs; they rewrite one small row).
+ * CreateBucket checks the metadata store only (src/s3/bucket.ts).
+ */
+export function requireRoomForData(ctx: RequestContext, incoming?: number): void {
+  ctx.stores.meta.requireRoom();
+  ctx.stores.blobs.requireRoom(incoming);
+}
 
 /**
  * Streams `source` through `checks` (hashing, verification) and the encryptor into a new
@@ -67,6 +84,11 @@ export async function commitObject(
   try {
     replaced = await ctx.stores.meta.putObject(stored, expectBlobs === undefined ? undefined : fileBlobIds(expectBlobs));
   } catch (err) {
+    // A commit refused for want of space wrote nothing: its new blobs go (the kept ones stay).
+    if (err instanceof StorageFullError && !err.mayBeStored) {
+      const kept = new Set(fileBlobIds(expectBlobs ?? []));
+      await reclaim(ctx, rec.segments.filter((s) => s.blob.kind !== 'file' || !kept.has(s.blob.id)));
+    }
     if (err instanceof MetaStoreError && err.code === 'STRONGBOX_OBJECT_CHANGED') throw operationAborted();
     throw err;
   }

@@ -1,7 +1,8 @@
-import { S3Error, accessDenied, internalError, kmsFailure } from './s3-error.js';
+import { S3Error, accessDenied, insufficientStorage, internalError, kmsFailure } from './s3-error.js';
 import { renderXml, type XmlNode } from './xml.js';
 import { BlobStoreError } from '../store/blob/types.js';
 import { MetaStoreError } from '../store/meta/types.js';
+import { StorageFullError } from '../store/free-space.js';
 import { KmsError } from '../kms/types.js';
 
 /**
@@ -12,6 +13,8 @@ import { KmsError } from '../kms/types.js';
 export function toS3Error(err: unknown): { error: S3Error; internal: boolean } {
   if (err instanceof S3Error) return { error: err, internal: err.status >= 500 && err.code !== 'NotImplemented' };
   if (err instanceof KmsError) return fromKmsError(err);
+  // An operating condition, not a fault: logged per request as a 507, without a stack.
+  if (err instanceof StorageFullError) return { error: insufficientStorage(), internal: false };
   if (err instanceof BlobStoreError || err instanceof MetaStoreError) {
     return { error: internalError(), internal: true };
   }

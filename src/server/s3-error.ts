@@ -186,6 +186,11 @@ export const internalError = () =>
   e('InternalError', 500, 'We encountered an internal error. Please try again.');
 export const serviceUnavailable = () =>
   e('ServiceUnavailable', 503, 'Please reduce your request rate.');
+/**
+ * The store's volume is below its free-space floor (`--min-free-space`) or ran out of space
+ * mid-write. 507 (RFC 4918), not 503: SDKs retry a 503, and a full disk does not clear by itself.
+ */
+export const insufficientStorage = () => e('InsufficientStorage', 507, "Strongbox's storage is full");
 
 // ---- added by the checksum module -----------------------------------------------------
 /** A trailer announced in x-amz-trailer is missing or does not match (versity/versitygw#1600). */

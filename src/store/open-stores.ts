@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openFsBlobStore, type FsBlobStore, type FsBlobStoreOptions } from './blob/fs.js';
 import { openSqliteMetaStore, type SqliteMetaStore, type SqliteMetaStoreOptions } from './meta/sqlite.js';
+import { DEFAULT_RESERVE_BYTES } from './meta/space-reserve.js';
 
 /** Where the blob store lives inside the data directory (meta.db sits in the data dir itself). */
 export const BLOB_SUBDIR = 'data';
@@ -22,18 +23,21 @@ export interface OpenStoresOptions {
    * in-flight writes.
    */
   readonly scrub?: boolean;
+  /** The free-space floor of every store's volume; undefined: FreeSpace's default. */
+  readonly minFreeSpace?: number | undefined;
 }
 
 /**
- * Open the embedded stores under `dataDir` (created with mode 0700): `meta.db` and
- * `data/{blobs,tmp}`. Before returning, removes temporary files and blobs that no metadata
+ * Open the embedded stores under `dataDir` (created with mode 0700): `meta.db`, its space
+ * reserve (`space-reserve.*`, see src/store/meta/space-reserve.ts) and `data/{blobs,tmp}`. Before returning, removes temporary files and blobs that no metadata
  * references, which is only safe because nothing writes yet.
  */
 export async function openStores(dataDir: string, opts: OpenStoresOptions = {}): Promise<Stores> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const meta = openSqliteMetaStore(dataDir, opts.meta);
+  const floor = { minFree: opts.minFreeSpace };
+  const meta = openSqliteMetaStore(dataDir, { freeSpace: floor, reserveBytes: DEFAULT_RESERVE_BYTES, ...opts.meta });
   try {
-    const blobs = openFsBlobStore(join(dataDir, BLOB_SUBDIR), opts.blobs);
+    const blobs = openFsBlobStore(join(dataDir, BLOB_SUBDIR), { freeSpace: floor, ...opts.blobs });
     let scrubbed = 0;
     if (opts.scrub ?? true) {
       const referenced = meta.referencedBlobIds();

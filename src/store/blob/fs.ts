@@ -6,13 +6,32 @@ import { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { BlobStoreError, type BlobSegment, type BlobStore, type BlobWriter } from './types.js';
+import { FreeSpace, StorageFullError, isNoSpace, type FreeSpaceOptions } from '../free-space.js';
 
-const fsOpen = promisify(fs.open);
-const fsClose = promisify(fs.close);
-const fsWritev = promisify(fs.writev);
-const fsFdatasync = promisify(fs.fdatasync);
-const fsFsync = promisify(fs.fsync);
-const fsRename = promisify(fs.rename);
+/**
+ * The file system calls a blob write makes, one per step. Tests replace one of them to
+ * inject a fault (ENOSPC at the rename …) into the real store.
+ */
+export interface BlobFs {
+  open(path: string, flags: string, mode?: number): Promise<number>;
+  writev(fd: number, buffers: Buffer[]): Promise<{ bytesWritten: number }>;
+  fdatasync(fd: number): Promise<void>;
+  fsync(fd: number): Promise<void>;
+  close(fd: number): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  mkdir(path: string, opts: { recursive: true; mode: number }): Promise<string | undefined>;
+}
+
+/** The real calls (tests wrap them). */
+export const NODE_BLOB_FS: Readonly<BlobFs> = {
+  open: promisify(fs.open),
+  writev: promisify(fs.writev),
+  fdatasync: promisify(fs.fdatasync),
+  fsync: promisify(fs.fsync),
+  close: promisify(fs.close),
+  rename: promisify(fs.rename),
+  mkdir: (path, opts) => mkdir(path, opts),
+};
 
 export const DEFAULT_INLINE_MAX = 64 * 1024;
 /** Incoming chunks are coalesced into writes of at least this size (measured: see bench). */
@@ -30,19 +49,25 @@ export interface FsBlobStoreOptions {
   readonly inlineMax?: number;
   /** Coalesce incoming chunks into file writes of at least this many bytes (default 1 MiB). */
   readonly writeCoalesce?: number;
+  /** The free-space floor of the blobs' volume (see FreeSpace). */
+  readonly freeSpace?: FreeSpaceOptions;
+  /** Tests: replace file system calls to inject faults. */
+  readonly fs?: Partial<BlobFs>;
 }
 
 const isErrno = (err: unknown, code: string): boolean =>
   (err as NodeJS.ErrnoException | null)?.code === code;
 
-const ioError = (what: string, err: unknown): BlobStoreError =>
-  err instanceof BlobStoreError ? err : new BlobStoreError('STRONGBOX_BLOB_IO', what, { cause: err });
+const ioError = (what: string, err: unknown): BlobStoreError | StorageFullError =>
+  err instanceof BlobStoreError || err instanceof StorageFullError ? err : new BlobStoreError('STRONGBOX_BLOB_IO', what, { cause: err });
 
 /**
  * fsync of directories, coalesced per directory: while one fsync runs, every later request
  * waits for the single next one (which covers all renames made before it starts).
  */
 class DirSyncer {
+  constructor(private readonly fs: BlobFs) {}
+
   private readonly state = new Map<string, { running: Promise<void>; next?: Promise<void> }>();
 
   sync(dir: string): Promise<void> {
@@ -73,11 +98,11 @@ class DirSyncer {
     entry: { running: Promise<void>; next?: Promise<void> },
   ): Promise<void> {
     try {
-      const fd = await fsOpen(dir, 'r');
+      const fd = await this.fs.open(dir, 'r');
       try {
-        await fsFsync(fd);
+        await this.fs.fsync(fd);
       } finally {
-        await fsClose(fd);
+        await this.fs.close(fd);
       }
     } finally {
       if (entry.next === undefined && this.state.get(dir) === entry) this.state.delete(dir);
@@ -157,10 +182,10 @@ class FsBlobWriter extends Writable implements BlobWriter {
     const path = this.store.tmpPath();
     this.tmpPath = path;
     try {
-      this.fd = await fsOpen(path, 'wx', 0o600);
+      this.fd = await this.store.fs.open(path, 'wx', 0o600);
     } catch (err) {
       this.tmpPath = undefined;
-      throw ioError('cannot create temporary blob file', err);
+      throw this.store.failure('cannot create temporary blob file', err);
     }
   }
 
@@ -170,11 +195,16 @@ class FsBlobWriter extends Writable implements BlobWriter {
     this.buffered = [];
     this.bufferedBytes = 0;
     if (bufs.length === 0 || this.fd === undefined) return;
+    let size = 0;
+    for (const b of bufs) size += b.length;
     try {
-      await writeAll(this.fd, bufs);
-      for (const b of bufs) this.fileBytes += b.length;
+      await writeAll(this.store.fs, this.fd, bufs);
+      this.fileBytes += size;
     } catch (err) {
-      throw ioError('blob write failed', err);
+      throw this.store.failure('blob write failed', err);
+    } finally {
+      // Counted even when a write fails part-way: the space is used until the file is removed.
+      this.store.space.consumed(size);
     }
   }
 
@@ -202,18 +232,18 @@ class FsBlobWriter extends Writable implements BlobWriter {
     if (fd === undefined || tmp === undefined) throw ioError('blob writer lost its file', null);
     const size = this.fileBytes;
     try {
-      await fsFdatasync(fd);
+      await this.store.fs.fdatasync(fd);
       this.fd = undefined;
-      await fsClose(fd);
+      await this.store.fs.close(fd);
     } catch (err) {
-      throw ioError('blob sync failed', err);
+      throw this.store.failure('blob sync failed', err);
     }
     const id = randomBytes(16).toString('hex');
     const { dir, path } = await this.store.prepareDir(id);
     try {
-      await fsRename(tmp, path);
+      await this.store.fs.rename(tmp, path);
     } catch (err) {
-      throw ioError('blob rename failed', err);
+      throw this.store.failure('blob rename failed', err);
     }
     this.tmpPath = undefined;
     this.finalPath = path;
@@ -221,7 +251,7 @@ class FsBlobWriter extends Writable implements BlobWriter {
     try {
       await this.store.syncDir(dir);
     } catch (err) {
-      throw ioError('blob directory sync failed', err);
+      throw this.store.failure('blob directory sync failed', err);
     }
     this.segment = { kind: 'file', id, size };
   }
@@ -260,7 +290,7 @@ class FsBlobWriter extends Writable implements BlobWriter {
     if (this.fd !== undefined) {
       const fd = this.fd;
       this.fd = undefined;
-      await fsClose(fd).catch(() => undefined); // the unlink below is what matters
+      await this.store.fs.close(fd).catch(() => undefined); // the unlink below is what matters
     }
     const paths = [this.tmpPath, keepFinal ? undefined : this.finalPath];
     this.tmpPath = undefined;
@@ -277,10 +307,10 @@ class FsBlobWriter extends Writable implements BlobWriter {
 }
 
 /** Write every buffer, continuing after short writes. */
-async function writeAll(fd: number, bufs: Buffer[]): Promise<void> {
+async function writeAll(fsl: BlobFs, fd: number, bufs: Buffer[]): Promise<void> {
   let pending = bufs;
   while (pending.length > 0) {
-    const { bytesWritten } = await fsWritev(fd, pending);
+    const { bytesWritten } = await fsl.writev(fd, pending);
     let n = bytesWritten;
     const rest: Buffer[] = [];
     for (const b of pending) {
@@ -358,7 +388,11 @@ export class FsBlobStore implements BlobStore {
   readonly writeCoalesce: number;
   private readonly blobsDir: string;
   private readonly tmpDir: string;
-  private readonly dirs = new DirSyncer();
+  private readonly dirs: DirSyncer;
+  /** @internal the file system calls writers make */
+  readonly fs: BlobFs;
+  /** @internal free space on the blobs' volume */
+  readonly space: FreeSpace;
   /** Shard directories known to exist (and whose creation is durable). */
   private readonly knownDirs = new Map<string, Promise<void>>();
 
@@ -370,6 +404,24 @@ export class FsBlobStore implements BlobStore {
     this.tmpDir = join(dir, TMP);
     fs.mkdirSync(this.blobsDir, { recursive: true, mode: 0o700 });
     fs.mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
+    this.fs = { ...NODE_BLOB_FS, ...opts.fs };
+    this.dirs = new DirSyncer(this.fs);
+    this.space = new FreeSpace(dir, opts.freeSpace);
+  }
+
+  /**
+   * Throws StorageFullError when the blobs' volume is below its free-space floor, or would
+   * be after `incoming` more bytes.
+   */
+  requireRoom(incoming?: number): void {
+    this.space.requireRoom(incoming);
+  }
+
+  /** @internal The error a failed file system call becomes; ENOSPC also marks the volume full. */
+  failure(what: string, err: unknown): BlobStoreError | StorageFullError {
+    if (!isNoSpace(err)) return ioError(what, err);
+    this.space.noteFull();
+    return new StorageFullError(`${what}: no space left on the blobs' volume`, { cause: err });
   }
 
   createWriter(sizeHint?: number): BlobWriter {
@@ -493,13 +545,13 @@ export class FsBlobStore implements BlobStore {
     try {
       await ready;
     } catch (err) {
-      throw ioError('cannot create blob directory', err);
+      throw this.failure('cannot create blob directory', err);
     }
     return { dir, path };
   }
 
   private async createDir(a: string, dir: string): Promise<void> {
-    const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+    const created = await this.fs.mkdir(dir, { recursive: true, mode: 0o700 });
     if (created === undefined) return;
     // New directory entries must be durable before a blob inside them is acknowledged.
     if (created === a) await this.dirs.sync(this.blobsDir);

@@ -26,6 +26,13 @@ export interface BlobStore {
    */
   createWriter(sizeHint?: number): BlobWriter;
   /**
+   * Throws StorageFullError (src/store/free-space.ts) when the store's volume is below its
+   * free-space floor, or would be after `incoming` more bytes: new data is refused there,
+   * so that deletes always find room. A write that runs out of space mid-way fails with
+   * StorageFullError too, and leaves nothing behind.
+   */
+  requireRoom(incoming?: number): void;
+  /**
    * Stream bytes [start, end] (inclusive) of one segment; an empty range yields nothing.
    * `chunkSize` (a hint) lets a reader get whole units, such as whole encrypted packages.
    */

@@ -116,6 +116,9 @@ export function openDatabase(path: string, create: boolean): Database.Database {
     // FULL: in WAL mode every commit fsyncs the WAL, so an acknowledged write survives power loss.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    // Statement journals (one per savepoint) and sorts in memory, never in temporary files:
+    // a delete on a full volume must need no file but the WAL (space-reserve.ts).
+    db.pragma('temp_store = MEMORY');
     if (create) migrate(db);
     else checkVersion(db);
   } catch (err) {

@@ -10,6 +10,7 @@ import {
   uploadMetaJson,
 } from './sqlite-records.js';
 import { MetaStoreError } from './types.js';
+import { STORAGE_FULL, isNoSpace } from '../free-space.js';
 import type { BucketChange, BucketRecord, EncryptionRecord, ObjectRecord, PartRecord, UploadRecord } from './types.js';
 
 /** One queued write. Plain data, so it can cross to the writer thread. */
@@ -299,6 +300,7 @@ export class BatchWriter {
 
 function failure(err: unknown): OpResult {
   if (err instanceof MetaStoreError) return { ok: false, code: err.code, message: err.message };
+  if (isNoSpace(err)) return { ok: false, code: STORAGE_FULL, message: 'the metadata volume is full' };
   const message = err instanceof Error ? err.message : String(err);
   return { ok: false, code: 'STRONGBOX_META_IO', message: `metadata write failed: ${message}` };
 }

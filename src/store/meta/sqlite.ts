@@ -5,6 +5,8 @@ import { META_DB_FILE, openDatabase } from './sqlite-schema.js';
 import { Reader, asBuffer, type UserRow } from './sqlite-records.js';
 import type { OpResult, WriteOp } from './sqlite-writer.js';
 import { InlineExecutor, ThreadExecutor, WalSyncExecutor, type BatchExecutor } from './sqlite-executors.js';
+import { FreeSpace, STORAGE_FULL, StorageFullError, isNoSpace, type FreeSpaceOptions } from '../free-space.js';
+import { RESERVE_PIECES, SpaceReserve } from './space-reserve.js';
 import {
   MetaStoreError,
   isMetaStoreErrorCode,
@@ -37,7 +39,23 @@ export interface SqliteMetaStoreOptions {
   readonly writer?: 'wal-sync' | 'thread' | 'inline';
   /** Most ops in one transaction. */
   readonly maxBatch?: number;
+  /** The free-space floor of the database's volume (see FreeSpace). */
+  readonly freeSpace?: FreeSpaceOptions;
+  /**
+   * Bytes kept in reserve for commits that free space (space-reserve.ts); 0 (the default
+   * here): none. openStores, which the server uses, keeps DEFAULT_RESERVE_BYTES.
+   */
+  readonly reserveBytes?: number;
 }
+
+/**
+ * Ops that free space or keep it level (a Complete copies no data: its parts' rows become
+ * the object's segments). At a full volume they may use the reserve; everything else is
+ * refused there with StorageFullError.
+ */
+const RESERVE_OPS: ReadonlySet<WriteOp['op']> = new Set<WriteOp['op']>(['deleteObject', 'deleteBucket', 'abortUpload', 'completeUpload', 'updateBucket']);
+/** How often such an op is retried on a full volume (each time with a piece of the reserve and a checkpoint). */
+const MAX_FULL_RETRIES = RESERVE_PIECES;
 
 const DEFAULT_MAX_BATCH = 512;
 /** How long a looked-up user is trusted before the table is read again. */
@@ -53,7 +71,9 @@ const OBJECT_CACHE_MAX_BYTES = 64 * 1024 * 1024;
 interface Pending {
   readonly op: WriteOp;
   readonly resolve: (value: unknown) => void;
-  readonly reject: (err: MetaStoreError) => void;
+  readonly reject: (err: MetaStoreError | StorageFullError) => void;
+  /** Times retried after the volume was found full. */
+  readonly retries?: number;
 }
 
 /** Structured clone turns Buffers into plain Uint8Arrays: make inline data Buffers again. */
@@ -85,6 +105,9 @@ export class SqliteMetaStore implements MetaStore {
     private readonly db: Database.Database,
     path: string,
     opts: SqliteMetaStoreOptions,
+    /** Free space on the database's volume. */
+    private readonly space: FreeSpace,
+    private readonly reserve: SpaceReserve | undefined,
   ) {
     this.reader = new Reader(db);
     this.maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
@@ -398,7 +421,68 @@ export class SqliteMetaStore implements MetaStore {
       this.flush();
     }
     await this.executor.close();
+    await this.reserve?.idle();
     this.db.close();
+  }
+
+  // ---- free space ----
+
+  /** Throws StorageFullError when the database's volume is below its free-space floor. */
+  requireRoom(): void {
+    this.keepReserve();
+    this.space.requireRoom();
+  }
+
+  private reserveMissing = false;
+
+  /** Make the reserve again once the volume has room for it twice over. */
+  private keepReserve(): void {
+    const reserve = this.reserve;
+    if (reserve === undefined || !this.reserveMissing || this.closed) return;
+    if (this.space.bytesFree() < 2 * reserve.size) return;
+    this.reserveMissing = false;
+    reserve.restore().then(
+      (made) => {
+        if (!made) this.reserveMissing = true;
+        else this.space.consumed(reserve.size);
+      },
+      () => (this.reserveMissing = true),
+    );
+  }
+
+  /** @internal whether the reserve must be made again (start-up, after a release) */
+  noteReserveMissing(): void {
+    this.reserveMissing = true;
+    this.keepReserve();
+  }
+
+  /**
+   * A commit found the volume full. An op that frees space is retried (makeRoom runs first);
+   * anything else is refused.
+   */
+  private onFull(p: Pending, retry: Pending[]): void {
+    this.space.noteFull();
+    const retries = p.retries ?? 0;
+    if (!RESERVE_OPS.has(p.op.op) || retries >= MAX_FULL_RETRIES) {
+      p.reject(new StorageFullError('the metadata volume is full'));
+      return;
+    }
+    retry.push({ ...p, retries: retries + 1 });
+  }
+
+  /**
+   * Before retrying deletes on a full volume: give one piece of the reserve back, and
+   * checkpoint, so that the WAL, once copied into the database, restarts from its beginning
+   * and reuses its own space instead of growing (space-reserve.ts).
+   */
+  private makeRoom(): void {
+    if (this.reserve?.releaseOne() === true) this.reserveMissing = true;
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // Best effort (SQLITE_FULL, or SQLITE_BUSY while the CLI writes): the retried commit
+      // reports whether there was room after all, with its own error.
+    }
   }
 
   // ---- group commit ----
@@ -407,6 +491,7 @@ export class SqliteMetaStore implements MetaStore {
     if (this.closed) {
       return Promise.reject(new MetaStoreError('STRONGBOX_META_IO', 'metadata store is closed'));
     }
+    this.keepReserve();
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
       this.schedule();
@@ -441,17 +526,28 @@ export class SqliteMetaStore implements MetaStore {
   private settle(batch: readonly Pending[], done: Promise<OpResult[]>, after: () => void): void {
     done.then(
       (results) => {
+        const retry: Pending[] = [];
         batch.forEach((p, i) => {
           const r = results[i];
           if (r === undefined) p.reject(new MetaStoreError('STRONGBOX_META_IO', 'no result'));
           else if (r.ok) p.resolve(r.value);
+          else if (r.code === STORAGE_FULL) this.onFull(p, retry);
           else p.reject(new MetaStoreError(toCode(r.code), r.message));
         });
+        if (retry.length > 0) {
+          this.makeRoom();
+          // First in line: they were asked for before anything queued meanwhile.
+          this.queue.unshift(...retry);
+          this.schedule();
+        }
         after();
       },
       (err: unknown) => {
+        // The commit went through but its fdatasync failed: never acknowledged, never retried.
+        const full = isNoSpace(err);
+        if (full) this.space.noteFull();
         for (const p of batch) {
-          p.reject(new MetaStoreError('STRONGBOX_META_IO', 'metadata write failed', { cause: err }));
+          p.reject(full ? new StorageFullError('the metadata volume is full', { cause: err, mayBeStored: true }) : new MetaStoreError('STRONGBOX_META_IO', 'metadata write failed', { cause: err }));
         }
         after();
       },
@@ -473,11 +569,24 @@ export const toCode = (code: string): MetaStoreErrorCode => (isMetaStoreErrorCod
  */
 export function openSqliteMetaStore(dir: string, opts: SqliteMetaStoreOptions = {}): SqliteMetaStore {
   const path = join(dir, META_DB_FILE);
+  const space = new FreeSpace(dir, opts.freeSpace);
+  const reserveBytes = opts.reserveBytes ?? 0;
+  const reserve = reserveBytes > 0 ? new SpaceReserve(dir, reserveBytes) : undefined;
+  // On a volume this full even the first read may fail (the WAL index cannot be created):
+  // give a piece of the reserve back before opening, so that the deletes that make room can commit.
+  if (reserve !== undefined && space.bytesFree() < reserve.pieceSize) reserve.releaseOne();
   const db = openDatabase(path, true);
+  let store: SqliteMetaStore;
   try {
-    return new SqliteMetaStore(db, path, opts);
+    store = new SqliteMetaStore(db, path, opts, space, reserve);
   } catch (err) {
     db.close();
     throw err;
   }
+  // Made (again) before anything is served, when the volume has room for it twice over.
+  if (reserve !== undefined && reserve.pieces() < RESERVE_PIECES) {
+    if (space.bytesFree() < 2 * reserve.size || !reserve.restoreNow()) store.noteReserveMissing();
+    else space.refresh();
+  }
+  return store;
 }

@@ -239,6 +239,14 @@ export interface MetaStore {
     object: ObjectRecord,
   ): Promise<{ replaced: ObjectRecord | undefined; unusedParts: PartRecord[] }>;
 
+  /**
+   * Throws StorageFullError (src/store/free-space.ts) when the database's volume is below its
+   * free-space floor. Deletes, aborts, Complete and bucket settings still commit there, even
+   * at 0 bytes free (a reserve is given back for them); other writes that find the volume
+   * full fail with StorageFullError.
+   */
+  requireRoom(): void;
+
   /** Every file blob id referenced by objects or parts (for the scrub at start). */
   referencedBlobIds(): Set<string>;
   close(): void;

@@ -9,7 +9,8 @@ import { MetaStoreError } from '../store/meta/types.js';
  * cause goes to the log, never to the client.
  */
 export function toS3Error(err: unknown): { error: S3Error; internal: boolean } {
-  if (err instanceof S3Error) return { error: err, internal: err.status >= 500 && err.code !== 'NotImplemented' };
+  // NotImplemented and SlowDown (a client over its connection cap) are answers, not failures.
+  if (err instanceof S3Error) return { error: err, internal: err.status >= 500 && err.code !== 'NotImplemented' && err.code !== 'SlowDown' };
   if (err instanceof BlobStoreError || err instanceof MetaStoreError) {
     return { error: internalError(), internal: true };
   }

@@ -46,7 +46,65 @@ export interface Config {
    * volume has fewer free bytes; undefined: the larger of 256 MiB and 1 % of each volume.
    */
   readonly minFreeSpace: number | undefined;
+  /** Timeouts and per-client caps of the listener (issue 14): see {@link ConnectionLimits}. */
+  readonly connections: ConnectionLimits;
 }
+
+// ---- connection limits (issue 14) ----------------------------------------------------------
+/** What one client may hold of the listener; docs/errors.md has the table of limits. */
+export interface ConnectionLimits {
+  /** A request body that sends nothing for this long is cut off with 400 RequestTimeout. */
+  readonly bodyIdleTimeoutMs: number;
+  /** Request headers (and the TLS handshake) must arrive within this. */
+  readonly headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** Requests served on one connection before it is closed; 0: no limit. */
+  readonly maxRequestsPerConnection: number;
+  /**
+   * Open connections per client address (behind a --trust-proxy proxy: requests in flight per
+   * forwarded address, never per proxy); beyond it, 503 SlowDown. 0: no limit.
+   */
+  readonly maxConnectionsPerClient: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
+  bodyIdleTimeoutMs: 20_000,
+  headersTimeoutMs: 20_000,
+  keepAliveTimeoutMs: 65_000,
+  maxRequestsPerConnection: 0,
+  maxConnectionsPerClient: 256,
+});
+
+/** Seconds (fractions allowed) as milliseconds, at least 1 ms and at most a day. */
+function parseSeconds(flag: string, value: string | undefined, fallbackMs: number): number {
+  if (value === undefined) return fallbackMs;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(n) || n * 1000 < 1 || n > 86_400) {
+    throw new ConfigError(flag, `expected a number of seconds between 0.001 and 86400, got "${value}"`);
+  }
+  return Math.round(n * 1000);
+}
+
+/** A whole number from 0 to `max` (0 meaning no limit). */
+function parseCount(flag: string, value: string | undefined, fallback: number, max = 1_000_000): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n > max) throw new ConfigError(flag, `expected a whole number from 0 to ${max} (0: no limit), got "${value}"`);
+  return n;
+}
+
+function parseConnectionLimits(opts: ServeOptions): ConnectionLimits {
+  const d = DEFAULT_CONNECTION_LIMITS;
+  return Object.freeze({
+    bodyIdleTimeoutMs: parseSeconds('--body-idle-timeout', opts.bodyIdleTimeout, d.bodyIdleTimeoutMs),
+    headersTimeoutMs: parseSeconds('--header-timeout', opts.headerTimeout, d.headersTimeoutMs),
+    keepAliveTimeoutMs: parseSeconds('--keep-alive-timeout', opts.keepAliveTimeout, d.keepAliveTimeoutMs),
+    maxRequestsPerConnection: parseCount('--max-requests-per-connection', opts.maxRequestsPerConnection, d.maxRequestsPerConnection),
+    maxConnectionsPerClient: parseCount('--max-connections-per-client', opts.maxConnectionsPerClient, d.maxConnectionsPerClient),
+  });
+}
+// ---- end of connection limits ----------------------------------------------------------------
 
 export type DefaultEncryption = 'none' | 'AES256';
 
@@ -68,6 +126,12 @@ export interface ServeOptions {
   blockSseCOnNewBuckets?: boolean;
   kmsAlias?: string[];
   minFreeSpace?: string;
+  // connection limits (issue 14)
+  bodyIdleTimeout?: string;
+  headerTimeout?: string;
+  keepAliveTimeout?: string;
+  maxRequestsPerConnection?: string;
+  maxConnectionsPerClient?: string;
 }
 
 export class ConfigError extends Error {
@@ -166,5 +230,6 @@ export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
     blockSseCOnNewBuckets: opts.blockSseCOnNewBuckets === true,
     kmsAliases: Object.freeze([...new Set(kmsAliases)]),
     minFreeSpace,
+    connections: parseConnectionLimits(opts),
   });
 }

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { signatureDoesNotMatch } from '../server/s3-error.js';
+import { invalidArgument, signatureDoesNotMatch } from '../server/s3-error.js';
 import { canonicalHeaders } from './canonical-headers.js';
 import { canonicalQuery, type RawQueryParam } from './canonical-query.js';
 import { buildCanonicalRequest, buildStringToSign, canonicalUri } from './canonical-request.js';
@@ -28,6 +28,22 @@ export interface SignatureCheck extends SigningContext {
   readonly rawHeaders: readonly string[] | undefined;
   /** The literal payload-hash line. */
   readonly payloadHash: string;
+}
+
+/**
+ * The lower-case names of SignedHeaders (`argumentName` is how the request carried it). A
+ * name listed twice is refused: repeated header *lines* are legal and join with commas in
+ * one canonical line, but a name listed twice would put that line into the canonical request
+ * twice, a request shape no SigV4 signer produces.
+ */
+export function signedHeaderNames(signedHeaders: string, argumentName: string): string[] {
+  const names = signedHeaders.split(';').map((n) => n.toLowerCase());
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (seen.has(n)) throw invalidArgument(`SignedHeaders may list each header only once; ${n} is listed twice`, argumentName, signedHeaders);
+    seen.add(n);
+  }
+  return names;
 }
 
 /** Signed headers whose values are secrets: blanked in the CanonicalRequest we echo back. */

@@ -23,6 +23,10 @@ export const Q_DATE = 'X-Amz-Date';
 export const Q_EXPIRES = 'X-Amz-Expires';
 export const Q_SIGNED_HEADERS = 'X-Amz-SignedHeaders';
 export const Q_SIGNATURE = 'X-Amz-Signature';
+/** The query-authentication parameters, lower case: any of them twice is a second authentication. */
+export const Q_AUTH_PARAMS_LOWER: ReadonlySet<string> = new Set(
+  [Q_ALGORITHM, Q_CREDENTIAL, Q_DATE, Q_EXPIRES, Q_SIGNED_HEADERS, Q_SIGNATURE, 'X-Amz-Security-Token'].map((n) => n.toLowerCase()),
+);
 /** Hoisted by @aws-sdk/s3-request-presigner; compared case-insensitively. */
 export const Q_CONTENT_SHA256_LOWER = 'x-amz-content-sha256';
 /** SigV2 query authentication, which we refuse. */

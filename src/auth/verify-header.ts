@@ -8,7 +8,7 @@ import {
 } from '../server/s3-error.js';
 import type { RawQueryParam } from './canonical-query.js';
 import { headerString } from './canonical-headers.js';
-import { checkSignature, type SigningContext } from './check-signature.js';
+import { checkSignature, signedHeaderNames, type SigningContext } from './check-signature.js';
 import {
   ALGORITHM,
   AMZ_HEADER_PREFIX,
@@ -136,7 +136,7 @@ export function verifyHeaderAuth(input: HeaderAuthInput, opts: HeaderAuthOptions
   }
   const mode = payloadModeOf(contentSha256);
 
-  const signed = new Set(auth.signedHeaders.split(';').map((n) => n.toLowerCase()));
+  const signed = new Set(signedHeaderNames(auth.signedHeaders, 'SignedHeaders'));
   const notSigned = unsignedAmzHeaders(input.headers, signed);
   if (notSigned.length > 0) {
     throw accessDenied('There were headers present in the request which were not signed', {

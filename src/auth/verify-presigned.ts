@@ -8,7 +8,7 @@ import {
 } from '../server/s3-error.js';
 import type { RawQueryParam } from './canonical-query.js';
 import { headerString } from './canonical-headers.js';
-import { checkSignature } from './check-signature.js';
+import { checkSignature, signedHeaderNames } from './check-signature.js';
 import {
   ALGORITHM,
   ALGORITHM_V4A,
@@ -103,6 +103,7 @@ export function verifyPresigned(input: PresignedInput, opts: HeaderAuthOptions):
       `X-Amz-Expires must be less than a week (in seconds) that is ${MAX_PRESIGNED_TTL_SECONDS} seconds`,
     );
   }
+  signedHeaderNames(signedHeaders, Q_SIGNED_HEADERS);
   const secret = opts.lookup(cred.accessKeyId);
   if (secret === undefined) throw invalidAccessKeyId(cred.accessKeyId);
 

@@ -5,14 +5,16 @@ import {
   invalidRequest,
   missingContentLength,
   notImplemented,
+  onlyOneAuthMechanism,
   unsupportedTrailer,
 } from '../server/s3-error.js';
 import { AwsChunkedDecoder } from './aws-chunked.js';
 import { headerString } from './canonical-headers.js';
-import { decodeQuery, splitQuery } from './canonical-query.js';
+import { decodeQuery, splitQuery, type RawQueryParam } from './canonical-query.js';
 import {
   ALGORITHM,
   ALGORITHM_V4A,
+  AMZ_HEADER_PREFIX,
   DEFAULT_SERVICES,
   EMPTY_SHA256,
   H_AUTHORIZATION,
@@ -21,6 +23,7 @@ import {
   H_DECODED_LENGTH,
   H_TRAILER,
   H_TRANSFER_ENCODING,
+  Q_AUTH_PARAMS_LOWER,
   Q_V2_ACCESS_KEY,
   Q_V2_SIGNATURE,
   SIGV2_SCHEME,
@@ -33,6 +36,7 @@ import { SigningKeyCache } from './signing-key.js';
 import type { Payload, PayloadMode, SecretLookup, VerifiedRequest } from './types.js';
 import { verifyHeaderAuth, type HeaderAuthOptions, type VerifiedSignature } from './verify-header.js';
 import { isPresigned, verifyPresigned } from './verify-presigned.js';
+import { percentDecode } from './uri-encode.js';
 
 export interface AuthInput {
   method: string;
@@ -67,13 +71,14 @@ const SIGV2_UNSUPPORTED = 'The authorization mechanism you have provided is not 
 const sharedKeyCache = new SigningKeyCache();
 
 /**
- * Authenticates a request (presigned query first, then the Authorization header, else
- * anonymous) and wraps its body so that framing is removed and every signature and hash is
- * checked while it streams. Synchronous problems throw an S3Error; body problems make
+ * Authenticates a request (presigned query, else the Authorization header, else anonymous)
+ * and wraps its body so that framing is removed and every signature and hash is checked
+ * while it streams. Synchronous problems throw an S3Error; body problems make
  * `payload.body` emit one.
  */
 export function verifyRequest(input: AuthInput, body: Readable, opts: AuthOptions): VerifiedRequest {
   const query = splitQuery(input.rawQuery);
+  refuseRepeatedAmzParams(query);
   const params = decodeQuery(query);
   const authOpts: HeaderAuthOptions = {
     lookup: opts.lookup,
@@ -83,34 +88,66 @@ export function verifyRequest(input: AuthInput, body: Readable, opts: AuthOption
     payloadSha256: opts.payloadSha256,
   };
   const rawHeaders = input.rawHeaders;
+  const authorization = headerString(input.headers, H_AUTHORIZATION)?.trim() ?? '';
+  refuseSecondAuthorization(authorization, rawHeaders);
 
   let verified: VerifiedSignature | undefined;
-  // Presigned first: a browser may add an unrelated Authorization header.
   if (isPresigned(params)) {
+    // Amazon refuses a presigned URL sent with an Authorization header, even an unrelated one
+    // a browser or proxy added: which of the two would be the requester is ambiguous.
+    if (authorization !== '') throw onlyOneAuthMechanism('Authorization', authorization);
     verified = verifyPresigned({ method: input.method, rawPath: input.rawPath, query, params, headers: input.headers, rawHeaders }, authOpts);
-  } else {
-    const authorization = headerString(input.headers, H_AUTHORIZATION)?.trim() ?? '';
-    if (authorization !== '') {
-      const scheme = authorization.split(' ', 1)[0] ?? '';
-      if (scheme === ALGORITHM) {
-        verified = verifyHeaderAuth(
-          { method: input.method, rawPath: input.rawPath, query, headers: input.headers, rawHeaders, authorization },
-          authOpts,
-        );
-      } else if (scheme === SIGV2_SCHEME) {
-        throw invalidRequest(SIGV2_UNSUPPORTED);
-      } else if (scheme === ALGORITHM_V4A) {
-        throw notImplemented('Signature Version 4A is not implemented');
-      } else {
-        throw invalidArgument('Unsupported Authorization Type', 'Authorization', scheme);
-      }
-    } else if (params.has(Q_V2_ACCESS_KEY) && params.has(Q_V2_SIGNATURE)) {
+  } else if (authorization !== '') {
+    if (params.has(Q_V2_ACCESS_KEY) && params.has(Q_V2_SIGNATURE)) throw onlyOneAuthMechanism('Authorization', authorization);
+    const scheme = authorization.split(' ', 1)[0] ?? '';
+    if (scheme === ALGORITHM) {
+      verified = verifyHeaderAuth(
+        { method: input.method, rawPath: input.rawPath, query, headers: input.headers, rawHeaders, authorization },
+        authOpts,
+      );
+    } else if (scheme === SIGV2_SCHEME) {
       throw invalidRequest(SIGV2_UNSUPPORTED);
+    } else if (scheme === ALGORITHM_V4A) {
+      throw notImplemented('Signature Version 4A is not implemented');
+    } else {
+      throw invalidArgument('Unsupported Authorization Type', 'Authorization', scheme);
     }
+  } else if (params.has(Q_V2_ACCESS_KEY) && params.has(Q_V2_SIGNATURE)) {
+    throw invalidRequest(SIGV2_UNSUPPORTED);
   }
 
   if (verified === undefined) return { accessKeyId: undefined, payload: anonymousPayload(input.headers, body) };
   return { accessKeyId: verified.accessKeyId, payload: signedPayload(verified, input.headers, body) };
+}
+
+/**
+ * An X-Amz-* query parameter may come once (names compared without case): two X-Amz-Signature
+ * values would let one be checked and the other ignored, and a proxy or cache could act on the
+ * one we did not check. The query-authentication parameters get Amazon's "only one auth
+ * mechanism" answer; any other X-Amz-* parameter (a hoisted header) a plainer message.
+ */
+function refuseRepeatedAmzParams(query: readonly RawQueryParam[]): void {
+  const seen = new Set<string>();
+  for (const p of query) {
+    const name = percentDecode(p.rawName);
+    const lower = name.toLowerCase();
+    if (!lower.startsWith(AMZ_HEADER_PREFIX)) continue;
+    if (seen.has(lower)) {
+      const value = percentDecode(p.rawValue);
+      if (Q_AUTH_PARAMS_LOWER.has(lower)) throw onlyOneAuthMechanism(name, value);
+      throw invalidArgument(`The query parameter ${name} may be given only once`, name, value);
+    }
+    seen.add(lower);
+  }
+}
+
+/** Two Authorization header lines are two authentications (node keeps only the first in `headers`). */
+function refuseSecondAuthorization(authorization: string, rawHeaders: readonly string[] | undefined): void {
+  if (rawHeaders === undefined) return;
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.toLowerCase() === H_AUTHORIZATION && ++count > 1) throw onlyOneAuthMechanism('Authorization', authorization);
+  }
 }
 
 function parseLength(value: string | undefined, name: string): number | undefined {

@@ -11,7 +11,8 @@ import { KmsError } from '../kms/types.js';
  * cause goes to the log, never to the client.
  */
 export function toS3Error(err: unknown): { error: S3Error; internal: boolean } {
-  if (err instanceof S3Error) return { error: err, internal: err.status >= 500 && err.code !== 'NotImplemented' };
+  // NotImplemented and SlowDown (a client over its connection cap) are answers, not failures.
+  if (err instanceof S3Error) return { error: err, internal: err.status >= 500 && err.code !== 'NotImplemented' && err.code !== 'SlowDown' };
   if (err instanceof KmsError) return fromKmsError(err);
   // An operating condition, not a fault: logged per request as a 507, without a stack.
   if (err instanceof StorageFullError) return { error: insufficientStorage(), internal: false };

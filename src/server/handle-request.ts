@@ -8,13 +8,17 @@ import { verifyRequest } from '../auth/verify-request.js';
 import { route, virtualHostedBucket } from './router.js';
 import { ANONYMOUS_USER, authorize } from './authorize.js';
 import { requesterOf } from './requester.js';
+import { isTrustedProxy, sourceIp } from './secure-transport.js';
+import { normalizeIp } from '../policy/conditions.js';
+import type { ClientSlots } from './client-slots.js';
+import { requestBody } from './request-body.js';
 import { HANDLERS } from '../s3/index.js';
 import type { RequestContext, S3Response, Stores } from './context.js';
 import type { UserRecord } from '../store/meta/types.js';
 import type { RootKeyring } from '../crypto/root-key.js';
 import type { KeyManagementService } from '../kms/types.js';
 import type { S3Error} from './s3-error.js';
-import { keyTooLong, methodNotAllowed, noSuchBucket, notImplemented } from './s3-error.js';
+import { keyTooLong, methodNotAllowed, noSuchBucket, notImplemented, slowDown } from './s3-error.js';
 import { renderError, toS3Error } from './error-response.js';
 import { DataCorruptionError } from '../crypto/package-cipher.js';
 import { drainBody } from './drain-body.js';
@@ -30,6 +34,8 @@ export interface ServerDeps {
   readonly now: () => Date;
   /** False until start-up (scrub, credentials) is done; health answers 503 until then. */
   ready: boolean;
+  /** The per-client connection cap (issue 14); none when absent. */
+  readonly slots?: ClientSlots | undefined;
 }
 
 export const HEALTH_PATH = '/_strongbox/health';
@@ -64,6 +70,7 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
   let resource = safeDecode(rawPath);
 
   try {
+    admit(deps, req, res);
     if (rawPath === HEALTH_PATH && (method === 'GET' || method === 'HEAD') && virtualHostedBucket(req.headers.host, deps.config.domain) === undefined) {
       await send(res, method, { status: deps.ready ? 200 : 503, headers: { 'content-type': 'text/plain' }, body: deps.ready ? 'ok\n' : 'starting\n' });
       return;
@@ -91,7 +98,8 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
     bindings = { reqId, op, bucket: bucketName };
 
     let signer: UserRecord | undefined;
-    const verified = verifyRequest({ method, rawPath, rawQuery, headers: req.headers, rawHeaders }, req, {
+    const body = requestBody(req, res, deps.config.connections.bodyIdleTimeoutMs);
+    const verified = verifyRequest({ method, rawPath, rawQuery, headers: req.headers, rawHeaders }, body, {
       lookup: (ak: string) => (signer = deps.stores.meta.getUserByAccessKey(ak))?.secretAccessKey,
       now: deps.now,
     });
@@ -140,9 +148,23 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
       res.destroy(error);
       return;
     }
-    await drainBody(req, res);
+    drainBody(req, res);
     sendError(res, method, error, reqId, hostId, resource);
   }
+}
+
+/**
+ * The per-client cap (src/server/client-slots.ts): a client over it gets 503 SlowDown. A
+ * direct client's surplus connection is closed after the answer; a proxy's connection is
+ * shared by other clients and stays open.
+ */
+function admit(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): void {
+  if (deps.slots === undefined) return;
+  const peer = req.socket.remoteAddress;
+  const viaProxy = peer !== undefined && isTrustedProxy(deps.config, normalizeIp(peer));
+  if (deps.slots.admit(req, res, sourceIp(deps.config, req), viaProxy)) return;
+  if (!viaProxy) res.setHeader('connection', 'close');
+  throw slowDown();
 }
 
 /**

@@ -192,6 +192,20 @@ export const serviceUnavailable = () =>
  */
 export const insufficientStorage = () => e('InsufficientStorage', 507, "Strongbox's storage is full");
 
+// ---- connections and request shape of the wire (issue 14) ---------------------------------
+/** A request that carried two kinds of authentication, or one of them twice (Amazon's words). */
+export const onlyOneAuthMechanism = (name: string, value: string) =>
+  invalidArgument(
+    'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified',
+    name,
+    value,
+  );
+/** The request body stopped arriving for longer than the body idle timeout. */
+export const requestTimeout = () =>
+  e('RequestTimeout', 400, 'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.');
+/** Too many connections (or, behind a proxy, requests in flight) from one client address. */
+export const slowDown = () => e('SlowDown', 503, 'Please reduce your request rate.');
+
 // ---- added by the checksum module -----------------------------------------------------
 /** A trailer announced in x-amz-trailer is missing or does not match (versity/versitygw#1600). */
 export const malformedTrailer = () =>

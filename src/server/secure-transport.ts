@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import { normalizeIp } from '../policy/conditions.js';
 
 /** Whether `ip` (normalized) is a reverse proxy named by --trust-proxy. */
-function isTrustedProxy(config: Config, ip: string): boolean {
+export function isTrustedProxy(config: Config, ip: string): boolean {
   const proxies = config.trustedProxies;
   return proxies !== undefined && proxies.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4');
 }

@@ -1,12 +1,18 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Stores } from './context.js';
 import type { RootKeyring } from '../crypto/root-key.js';
 import type { KeyManagementService } from '../kms/types.js';
 import { handleRequest, type ServerDeps } from './handle-request.js';
+import { ClientSlots } from './client-slots.js';
+import { isTrustedProxy } from './secure-transport.js';
+import { normalizeIp } from '../policy/conditions.js';
+import { renderError } from './error-response.js';
+import { requestTimeout } from './s3-error.js';
 
 export interface TlsFiles {
   readonly key: string;
@@ -20,16 +26,20 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/**
- * Starts the S3 listener. HTTP/1.1 only; TCP_NODELAY on (Nagle costs small GETs 40 ms);
- * keep-alive longer than typical client pools so connections are reused.
- */
 /** The keys the server encrypts with: the root key (SSE-S3) and the KMS (SSE-KMS, DSSE-KMS). */
 export interface ServerKeys {
   readonly rootKey: RootKeyring;
   readonly kms: KeyManagementService;
 }
 
+/**
+ * Starts the S3 listener. HTTP/1.1 only; TCP_NODELAY on (Nagle costs small GETs 40 ms);
+ * keep-alive longer than typical client pools so connections are reused. The limits of
+ * `config.connections` (issue 14; docs/errors.md, resource limits) bound what one client can
+ * hold: headers and the TLS handshake must arrive in time, a body must keep arriving
+ * (request-body.ts), and each client address gets a number of connections (client-slots.ts).
+ * A whole upload may take as long as it takes (no requestTimeout) as long as it keeps moving.
+ */
 export async function startServer(
   config: Config,
   stores: Stores,
@@ -38,7 +48,9 @@ export async function startServer(
   tls: TlsFiles | undefined,
   now: () => Date = () => new Date(),
 ): Promise<RunningServer> {
-  const deps: ServerDeps = { config, stores, rootKey: keys.rootKey, kms: keys.kms, log, now, ready: false };
+  const limits = config.connections;
+  const slots = new ClientSlots(limits.maxConnectionsPerClient);
+  const deps: ServerDeps = { config, stores, rootKey: keys.rootKey, kms: keys.kms, log, now, ready: false, slots };
   const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handleRequest(deps, req, res).catch((err: unknown) => {
       log.error({ err }, 'unhandled error in request pipeline');
@@ -48,20 +60,28 @@ export async function startServer(
   const options: http.ServerOptions = {
     noDelay: true,
     keepAlive: true,
-    keepAliveTimeout: 65_000,
-    headersTimeout: 60_000,
-    requestTimeout: 0, // large uploads take as long as they take
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: 0, // large uploads take as long as they take; the body idle timeout bounds a stall
+    // Node checks the headers timeout on this interval: a quarter of it keeps the slack small.
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(limits.headersTimeoutMs / 4))),
     maxHeaderSize: 64 * 1024,
   };
   const server = tls
-    ? https.createServer({ ...options, key: tls.key, cert: tls.cert }, listener)
+    ? https.createServer({ ...options, key: tls.key, cert: tls.cert, handshakeTimeout: limits.headersTimeoutMs }, listener)
     : http.createServer(options, listener);
+  server.maxRequestsPerSocket = limits.maxRequestsPerConnection;
+  server.on('connection', (socket: Socket) => {
+    const peer = socket.remoteAddress;
+    slots.onConnection(socket, peer !== undefined && isTrustedProxy(config, normalizeIp(peer)));
+  });
   // Node answers 417 to an Expect other than 100-continue by itself; Amazon ignores it.
   server.on('checkExpectation', listener);
-  server.on('clientError', (err, socket) => {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     log.debug({ err }, 'client error');
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+    if (!socket.writable) socket.destroy();
+    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') socket.end(headersTimeoutAnswer());
+    else socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -83,4 +103,10 @@ export async function startServer(
         server.closeAllConnections();
       }),
   };
+}
+
+/** Headers that did not arrive within the headers timeout: Amazon's RequestTimeout, then close. */
+function headersTimeoutAnswer(): string {
+  const body = renderError(requestTimeout(), '', '', '/');
+  return `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }

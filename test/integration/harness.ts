@@ -234,6 +234,9 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const args = ['--data', dataDir, '--listen', '127.0.0.1:0', '--log-level', logLevel];
   if (opts.http) args.push('--http');
   if (opts.domain !== undefined) args.push('--domain', opts.domain);
+  // The default floor (1 % of the volume) could refuse every write on a test machine with little
+  // free space; tests of the floor itself pass their own --min-free-space.
+  if (!(opts.extraArgs ?? []).includes('--min-free-space')) args.push('--min-free-space', '64MiB');
   args.push(...(opts.extraArgs ?? []));
   let spawned;
   try {

@@ -66,6 +66,8 @@ export interface ConnectionLimits {
    * forwarded address, never per proxy); beyond it, 503 SlowDown. 0: no limit.
    */
   readonly maxConnectionsPerClient: number;
+  /** Requests the process serves at once, all clients together; beyond it, 503 SlowDown. 0: no limit. */
+  readonly maxRequestsInFlight: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
@@ -74,6 +76,7 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
   keepAliveTimeoutMs: 65_000,
   maxRequestsPerConnection: 0,
   maxConnectionsPerClient: 256,
+  maxRequestsInFlight: 1024,
 });
 
 /** Seconds (fractions allowed) as milliseconds, at least 1 ms and at most a day. */
@@ -102,6 +105,7 @@ function parseConnectionLimits(opts: ServeOptions): ConnectionLimits {
     keepAliveTimeoutMs: parseSeconds('--keep-alive-timeout', opts.keepAliveTimeout, d.keepAliveTimeoutMs),
     maxRequestsPerConnection: parseCount('--max-requests-per-connection', opts.maxRequestsPerConnection, d.maxRequestsPerConnection),
     maxConnectionsPerClient: parseCount('--max-connections-per-client', opts.maxConnectionsPerClient, d.maxConnectionsPerClient),
+    maxRequestsInFlight: parseCount('--max-requests-in-flight', opts.maxRequestsInFlight, d.maxRequestsInFlight),
   });
 }
 // ---- end of connection limits ----------------------------------------------------------------
@@ -132,6 +136,7 @@ export interface ServeOptions {
   keepAliveTimeout?: string;
   maxRequestsPerConnection?: string;
   maxConnectionsPerClient?: string;
+  maxRequestsInFlight?: string;
 }
 
 export class ConfigError extends Error {

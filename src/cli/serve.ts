@@ -37,6 +37,7 @@ export function registerServe(program: Command): void {
     .option('--keep-alive-timeout <seconds>', 'close an idle keep-alive connection after this', '65')
     .option('--max-requests-per-connection <n>', 'close a connection after this many requests (0: no limit)', '0')
     .option('--max-connections-per-client <n>', 'connections per client address, counted per forwarded address behind --trust-proxy (503 SlowDown beyond; 0: no limit)', '256')
+    .option('--max-requests-in-flight <n>', 'requests served at once by this process, all clients together (503 SlowDown beyond; 0: no limit)', '1024')
     .addHelpText(
       'after',
       '\nEnvironment:\n' +

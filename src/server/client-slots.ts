@@ -77,3 +77,29 @@ export class ClientSlots {
     return this.#connections.has(key) || this.#takeForConnection(key, client);
   }
 }
+
+/**
+ * The cap on requests in flight in this process, all clients together (issue 14): beyond it a
+ * request is answered 503 SlowDown at once, before its body is read, instead of queueing
+ * behind the others and holding memory. A request leaves when its response closes.
+ */
+export class RequestsInFlight {
+  #count = 0;
+
+  /** `max` requests at once; 0: no limit. */
+  constructor(readonly max: number) {}
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Whether the request may go on; if so it counts until `res` closes. */
+  enter(res: ServerResponse): boolean {
+    if (this.max > 0 && this.#count >= this.max) return false;
+    this.#count += 1;
+    res.once('close', () => {
+      this.#count -= 1;
+    });
+    return true;
+  }
+}

@@ -10,7 +10,7 @@ import { ANONYMOUS_USER, authorize } from './authorize.js';
 import { requesterOf } from './requester.js';
 import { isTrustedProxy, sourceIp } from './secure-transport.js';
 import { normalizeIp } from '../policy/conditions.js';
-import type { ClientSlots } from './client-slots.js';
+import type { ClientSlots, RequestsInFlight } from './client-slots.js';
 import { requestBody } from './request-body.js';
 import { HANDLERS } from '../s3/index.js';
 import type { RequestContext, S3Response, Stores } from './context.js';
@@ -36,6 +36,8 @@ export interface ServerDeps {
   ready: boolean;
   /** The per-client connection cap (issue 14); none when absent. */
   readonly slots?: ClientSlots | undefined;
+  /** The cap on requests in flight in this process (issue 14). */
+  readonly inFlight?: RequestsInFlight | undefined;
 }
 
 export const HEALTH_PATH = '/_strongbox/health';
@@ -154,11 +156,12 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
 }
 
 /**
- * The per-client cap (src/server/client-slots.ts): a client over it gets 503 SlowDown. A
- * direct client's surplus connection is closed after the answer; a proxy's connection is
- * shared by other clients and stays open.
+ * The caps of src/server/client-slots.ts: a request beyond the process's requests in flight, or
+ * from a client over its own cap, gets 503 SlowDown. A direct client's surplus connection is
+ * closed after the answer; a proxy's connection is shared by other clients and stays open.
  */
 function admit(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): void {
+  if (deps.inFlight !== undefined && !deps.inFlight.enter(res)) throw slowDown();
   if (deps.slots === undefined) return;
   const peer = req.socket.remoteAddress;
   const viaProxy = peer !== undefined && isTrustedProxy(deps.config, normalizeIp(peer));

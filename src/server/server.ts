@@ -8,7 +8,7 @@ import type { Stores } from './context.js';
 import type { RootKeyring } from '../crypto/root-key.js';
 import type { KeyManagementService } from '../kms/types.js';
 import { handleRequest, type ServerDeps } from './handle-request.js';
-import { ClientSlots } from './client-slots.js';
+import { ClientSlots, RequestsInFlight } from './client-slots.js';
 import { isTrustedProxy } from './secure-transport.js';
 import { normalizeIp } from '../policy/conditions.js';
 import { renderError } from './error-response.js';
@@ -50,7 +50,8 @@ export async function startServer(
 ): Promise<RunningServer> {
   const limits = config.connections;
   const slots = new ClientSlots(limits.maxConnectionsPerClient);
-  const deps: ServerDeps = { config, stores, rootKey: keys.rootKey, kms: keys.kms, log, now, ready: false, slots };
+  const inFlight = new RequestsInFlight(limits.maxRequestsInFlight);
+  const deps: ServerDeps = { config, stores, rootKey: keys.rootKey, kms: keys.kms, log, now, ready: false, slots, inFlight };
   const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handleRequest(deps, req, res).catch((err: unknown) => {
       log.error({ err }, 'unhandled error in request pipeline');

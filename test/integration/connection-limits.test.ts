@@ -230,3 +230,40 @@ describe('behind a trusted proxy, the cap counts forwarded addresses, never the 
     for (const c of idle) c.socket.destroy();
   });
 });
+
+describe('requests in flight in the process, all clients together', () => {
+  let server: TestServer;
+  let s3: S3Client;
+  const bucket = bucketName('inflight');
+
+  before(async () => {
+    server = await startServer({ http: true, extraArgs: ['--max-requests-in-flight', '2'] });
+    s3 = s3Client(server);
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  });
+  after(async () => {
+    s3?.destroy();
+    await server?.stop();
+  });
+
+  it('beyond the cap a request gets 503 SlowDown at once; when one finishes the next is served', async () => {
+    // Two uploads whose bodies have not finished arriving hold both places.
+    const held = [await connect(server), await connect(server)];
+    held.forEach((c, i) => c.socket.write(`${signedPutHead(server, `/${bucket}/held-${i}`, 10)}12345`));
+    await eventually(async () => {
+      const probe = await rawRequest(server, { method: 'GET', path: '/_strongbox/health' });
+      return probe.status === 503 && xmlCode(probe.text) === 'SlowDown';
+    }, 'a third request refused with 503 SlowDown while two are in flight');
+    // Another client's signed request is refused the same way: the cap is the process's, not a client's.
+    await expectS3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'held-0' })), 'SlowDown', 503);
+
+    held[0]!.socket.write('67890');
+    await held[0]!.received(/^HTTP\/1\.1 200 /);
+    await eventually(async () => (await rawRequest(server, { method: 'GET', path: '/_strongbox/health' })).status === 200, 'a request once one finished');
+    held[1]!.socket.write('67890');
+    await held[1]!.received(/^HTTP\/1\.1 200 /);
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'held-1' }));
+    assert.equal((await bodyBytes(got.Body)).toString(), '1234567890');
+    for (const c of held) c.socket.destroy();
+  });
+});

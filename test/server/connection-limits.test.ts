@@ -9,10 +9,10 @@ import { ClientSlots } from '../../src/server/client-slots.js';
 test('connection limits: defaults, flags in seconds, and errors naming the flag', () => {
   assert.deepEqual(loadConfig({}, {}).connections, DEFAULT_CONNECTION_LIMITS);
   const c = loadConfig(
-    { bodyIdleTimeout: '1.5', headerTimeout: '2', keepAliveTimeout: '5', maxRequestsPerConnection: '100', maxConnectionsPerClient: '0' },
+    { bodyIdleTimeout: '1.5', headerTimeout: '2', keepAliveTimeout: '5', maxRequestsPerConnection: '100', maxConnectionsPerClient: '0', maxRequestsInFlight: '7' },
     {},
   ).connections;
-  assert.deepEqual(c, { bodyIdleTimeoutMs: 1500, headersTimeoutMs: 2000, keepAliveTimeoutMs: 5000, maxRequestsPerConnection: 100, maxConnectionsPerClient: 0 });
+  assert.deepEqual(c, { bodyIdleTimeoutMs: 1500, headersTimeoutMs: 2000, keepAliveTimeoutMs: 5000, maxRequestsPerConnection: 100, maxConnectionsPerClient: 0, maxRequestsInFlight: 7 });
   assert.ok(Object.isFrozen(c));
   for (const [opts, flag] of [
     [{ bodyIdleTimeout: '0' }, '--body-idle-timeout'],
@@ -20,6 +20,7 @@ test('connection limits: defaults, flags in seconds, and errors naming the flag'
     [{ keepAliveTimeout: 'soon' }, '--keep-alive-timeout'],
     [{ maxRequestsPerConnection: '1.5' }, '--max-requests-per-connection'],
     [{ maxConnectionsPerClient: 'many' }, '--max-connections-per-client'],
+    [{ maxRequestsInFlight: '-3' }, '--max-requests-in-flight'],
   ] as const) {
     assert.throws(() => loadConfig(opts, {}), (err: unknown) => err instanceof ConfigError && err.field === flag);
   }

@@ -66,7 +66,8 @@ function parseStatement(raw: unknown): Statement {
   if (sid !== undefined && typeof sid !== 'string') return fail(MESSAGES.invalidJson);
   const effect = raw.Effect;
   if (effect === undefined) fail(MESSAGES.noEffect);
-  if (effect !== 'Allow' && effect !== 'Deny') return fail(`Invalid effect: ${String(effect)}`);
+  // Not String(effect): it runs a "toString" member the document may define, and throws.
+  if (effect !== 'Allow' && effect !== 'Deny') return fail(`Invalid effect: ${typeof effect === 'string' ? effect : JSON.stringify(effect)}`);
 
   if (raw.Principal === undefined && raw.NotPrincipal === undefined) fail(MESSAGES.noPrincipal);
   if (raw.Principal !== undefined && raw.NotPrincipal !== undefined) fail('Invalid principal in policy');
@@ -104,7 +105,9 @@ function parseStatement(raw: unknown): Statement {
 
 /** Parses and compiles a policy document. */
 export function parsePolicy(text: string): Policy {
-  const trimmed = text.trimStart();
+  // JSON's own whitespace only (RFC 8259 §2): trimStart() also drops U+2028, U+00A0 and a
+  // BOM, which JSON.parse refuses, so such a text passed here but was no JSON when stored.
+  const trimmed = text.replace(/^[ \t\n\r]+/, '');
   if (!trimmed.startsWith('{')) fail(MESSAGES.firstByte);
   let doc: unknown;
   try {

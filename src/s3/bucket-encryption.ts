@@ -46,9 +46,9 @@ function parseBlocked(node: XmlElement): string[] {
 
 /**
  * The one rule of a ServerSideEncryptionConfiguration (§6 Validation, Amazon's errors).
- * `blocked` is undefined when the rule leaves BlockedEncryptionTypes out.
+ * `blocked` is undefined when the rule leaves BlockedEncryptionTypes out. @internal
  */
-function parseConfiguration(doc: XmlElement): Omit<BucketEncryptionConfig, 'blockedEncryptionTypes' | 'explicit'> & { blocked: string[] | undefined } {
+export function parseConfiguration(doc: XmlElement): Omit<BucketEncryptionConfig, 'blockedEncryptionTypes' | 'explicit'> & { blocked: string[] | undefined } {
   const rules = doc.all('Rule');
   if (rules.length !== 1) throw malformedXml();
   const rule = rules[0]!;

@@ -16,12 +16,10 @@ export interface CopySource {
 }
 
 /**
- * Resolves `x-amz-copy-source` (URL-encoded `bucket/key`, optional leading slash and
- * `?versionId=`), checks that the caller may read it, that it exists, that the
- * x-amz-copy-source-if-* conditions hold and that its encryption can be opened.
+ * Reads an `x-amz-copy-source` value: URL-encoded `bucket/key`, an optional leading slash and
+ * an optional `?versionId=` (only `null`: there are no versions). @internal
  */
-export async function resolveCopySource(ctx: ObjectContext): Promise<CopySource> {
-  const raw = header(ctx.headers, 'x-amz-copy-source') ?? '';
+export function parseCopySource(raw: string): { bucket: string; key: string } {
   const q = raw.indexOf('?');
   const path = q === -1 ? raw : raw.slice(0, q);
   if (q !== -1) {
@@ -36,8 +34,16 @@ export async function resolveCopySource(ctx: ObjectContext): Promise<CopySource>
   }
   const slash = decoded.indexOf('/');
   if (slash <= 0 || slash === decoded.length - 1) throw invalidCopySource();
-  const bucket = decoded.slice(0, slash);
-  const key = decoded.slice(slash + 1);
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
+}
+
+/**
+ * Resolves `x-amz-copy-source` (URL-encoded `bucket/key`, optional leading slash and
+ * `?versionId=`), checks that the caller may read it, that it exists, that the
+ * x-amz-copy-source-if-* conditions hold and that its encryption can be opened.
+ */
+export async function resolveCopySource(ctx: ObjectContext): Promise<CopySource> {
+  const { bucket, key } = parseCopySource(header(ctx.headers, 'x-amz-copy-source') ?? '');
   const bucketRecord = ctx.stores.meta.getBucket(bucket);
   if (bucketRecord === undefined) throw noSuchBucket(bucket);
   // The source is read: s3:GetObject on it, under the source bucket's policy.

@@ -8,7 +8,7 @@ import type { BucketContext, S3Response } from '../server/context.js';
 import { readDocumentBody } from './document-body.js';
 import { malformedPolicy, noSuchBucket, noSuchBucketPolicy, bodyChecksumRequired } from '../server/s3-error.js';
 import { compiledPolicy } from '../server/authorize.js';
-import { validateBucketPolicy } from '../policy/parse.js';
+import { validateBucketPolicy, type BucketPolicyTarget } from '../policy/parse.js';
 import { PolicyError } from '../policy/types.js';
 
 /**
@@ -19,7 +19,7 @@ import { PolicyError } from '../policy/types.js';
  */
 export const MAX_POLICY_BYTES = 20 * 1024;
 /** What we read at most: room for indentation around a policy at the limit. */
-const MAX_BODY = 4 * MAX_POLICY_BYTES;
+export const MAX_BODY = 4 * MAX_POLICY_BYTES;
 export const POLICY_TOO_LARGE = 'Policy exceeds the maximum allowed document size.';
 
 /** Bytes of the policy without insignificant whitespace; undefined if it is no JSON (the parser then says why). */
@@ -31,21 +31,28 @@ function minifiedBytes(text: string): number | undefined {
   }
 }
 
-export async function putBucketPolicy(ctx: BucketContext): Promise<S3Response> {
-  const body = await readDocumentBody(ctx, { limit: MAX_BODY, checksumRequired: () => bodyChecksumRequired('Put Bucket Policy') });
-  const text = body.toString('utf8');
+/**
+ * What PutBucketPolicy checks in a document: Amazon's size limit, the grammar, resources of
+ * this bucket, principals that exist. Every fault is 400 MalformedPolicy. @internal
+ */
+export function checkPolicyDocument(text: string, target: BucketPolicyTarget): void {
   // Before compiling, so that an oversized policy never reaches the cache.
   if ((minifiedBytes(text) ?? 0) > MAX_POLICY_BYTES) throw malformedPolicy(POLICY_TOO_LARGE);
   try {
-    const policy = compiledPolicy(text);
-    validateBucketPolicy(policy, {
-      bucket: ctx.bucketName,
-      directory: { accountId: ctx.config.accountId, userExists: (name) => ctx.stores.meta.getUser(name) !== undefined },
-    });
+    validateBucketPolicy(compiledPolicy(text), target);
   } catch (err) {
     if (err instanceof PolicyError) throw malformedPolicy(err.message);
     throw err;
   }
+}
+
+export async function putBucketPolicy(ctx: BucketContext): Promise<S3Response> {
+  const body = await readDocumentBody(ctx, { limit: MAX_BODY, checksumRequired: () => bodyChecksumRequired('Put Bucket Policy') });
+  const text = body.toString('utf8');
+  checkPolicyDocument(text, {
+    bucket: ctx.bucketName,
+    directory: { accountId: ctx.config.accountId, userExists: (name) => ctx.stores.meta.getUser(name) !== undefined },
+  });
   if (!(await ctx.stores.meta.updateBucket(ctx.bucketName, { policy: text }))) throw noSuchBucket(ctx.bucketName);
   return { status: 204 };
 }

@@ -26,9 +26,17 @@ export function parseRange(value: string | undefined, size: number): ByteRange |
   }
   const start = Number(first);
   const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
-  if (last !== '' && Number(last) < start) return undefined;
+  // Compared as digit strings: past 2^53, Number() rounds 9007199254740993 and …992 alike.
+  if (last !== '' && decimalLess(last, first)) return undefined;
   if (start >= size) throw invalidRange(size, value);
   return { start, end };
+}
+
+/** a < b for unsigned decimal digit strings of any length. */
+function decimalLess(a: string, b: string): boolean {
+  const x = a.replace(/^0+/, '');
+  const y = b.replace(/^0+/, '');
+  return x.length !== y.length ? x.length < y.length : x < y;
 }
 
 export const contentRange = (r: ByteRange, size: number): string => `bytes ${r.start}-${r.end}/${size}`;

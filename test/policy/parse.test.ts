@@ -197,3 +197,19 @@ test('conditions: operators, keys and values', () => {
   rejects(withCondition({ StringEquals: 'x' }), MESSAGES.invalidJson);
   rejects(withCondition(['StringEquals']), MESSAGES.invalidJson);
 });
+
+// Found by test/fuzz/policy.fuzz.test.ts: trimStart() dropped a leading U+2028 (or U+00A0, a
+// BOM), so PutBucketPolicy accepted and stored a text that is not JSON, skipping the 20 KB
+// check, which measures JSON.parse(text). Only JSON's whitespace may precede the '{'.
+test('a policy led by U+2028, U+00A0 or a BOM is refused, not stored as non-JSON (fuzz: non-JSON whitespace)', () => {
+  for (const lead of ['\u2028', '\u00a0', '\ufeff']) rejects(lead + doc(statement()), MESSAGES.firstByte);
+  assert.equal(parsePolicy(' \t\r\n' + doc(statement())).statements.length, 1);
+});
+
+// Found by test/fuzz/policy.fuzz.test.ts: the message was built with String(effect), which for
+// {"toString": null} threw a TypeError (500 InternalError) instead of MalformedPolicy.
+test('an Effect object with its own toString member is refused as an invalid effect (fuzz: String() threw)', () => {
+  rejects(doc(statement({ Effect: { toString: null } })), 'Invalid effect: {"toString":null}');
+  rejects(doc(statement({ Effect: [{ valueOf: 1, toString: 1 }] })), 'Invalid effect: [{"valueOf":1,"toString":1}]');
+  rejects(doc(statement({ Effect: 7 })), 'Invalid effect: 7');
+});

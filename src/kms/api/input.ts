@@ -93,11 +93,12 @@ export class Input {
     const v = this.raw(member);
     if (v === undefined) return {};
     if (typeof v !== 'object' || Array.isArray(v)) throw serialization(`Expected a map for ${member}`);
-    const out: Record<string, string> = {};
-    for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+    const entries = Object.entries(v as Record<string, unknown>);
+    for (const [, val] of entries) {
       if (typeof val !== 'string') throw serialization(`Expected string values in ${member}`);
-      out[k] = val;
     }
-    return out;
+    // fromEntries defines own properties: `out[k] = val` let a "__proto__" key fall out of the
+    // context, so a ciphertext bound to {"__proto__": "x"} opened with {}.
+    return Object.fromEntries(entries) as EncryptionContext;
   }
 }

@@ -94,9 +94,9 @@ export interface CrashReport {
   readonly acknowledgedChecked: number;
   /** Objects checked after restarts, in all (absent ones included). */
   readonly objectsChecked: number;
-  /** Writes in flight at a kill, found applied / found not applied. */
+  /** Writes in flight at a kill, found applied / found not applied (both are allowed). */
   readonly inFlightApplied: number;
-  readonly inFlightLost: number;
+  readonly inFlightNotApplied: number;
   readonly torn: number;
   readonly lostAcknowledged: number;
   readonly orphans: number;
@@ -197,7 +197,7 @@ interface Counters {
   acknowledgedChecked: number;
   objectsChecked: number;
   inFlightApplied: number;
-  inFlightLost: number;
+  inFlightNotApplied: number;
   torn: number;
   lostAcknowledged: number;
   orphans: number;
@@ -257,7 +257,7 @@ class CrashRun {
     acknowledgedChecked: 0,
     objectsChecked: 0,
     inFlightApplied: 0,
-    inFlightLost: 0,
+    inFlightNotApplied: 0,
     torn: 0,
     lostAcknowledged: 0,
     orphans: 0,
@@ -541,7 +541,7 @@ class CrashRun {
     if (st.pending !== undefined) {
       const applied = found === st.pending.v || (found !== null && found.id === st.pending.v?.id);
       if (applied) this.counters.inFlightApplied++;
-      else this.counters.inFlightLost++;
+      else this.counters.inFlightNotApplied++;
     }
     this.adopt(st, found, listed === undefined ? undefined : listed.etag);
   }
@@ -692,7 +692,7 @@ export function crashSuite(store: CrashStore, opts: CrashSuiteOptions): void {
       acknowledgedChecked: c.acknowledgedChecked,
       objectsChecked: c.objectsChecked,
       inFlightApplied: c.inFlightApplied,
-      inFlightLost: c.inFlightLost,
+      inFlightNotApplied: c.inFlightNotApplied,
       torn: c.torn,
       lostAcknowledged: c.lostAcknowledged,
       orphans: c.orphans,

@@ -106,6 +106,7 @@ const minuteOf = (t: number): number => Math.floor((t - started) / 60_000);
 const latencies: Map<Op, number[]>[] = [];
 const counts = Object.fromEntries(OPS.map((o) => [o, 0])) as Record<Op, number>;
 let errors = 0;
+const errorsByOp = Object.fromEntries(OPS.map((o) => [o, 0])) as Record<Op, number>;
 const errorSamples: string[] = [];
 function record(op: Op, t0: number): void {
   const minute = minuteOf(t0);
@@ -115,8 +116,9 @@ function record(op: Op, t0: number): void {
   list.push(performance.now() - t0);
   counts[op]++;
 }
-function fail(what: string, err: unknown): void {
+function fail(op: Op, what: string, err: unknown): void {
   errors++;
+  errorsByOp[op]++;
   if (errorSamples.length < 20) errorSamples.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
 }
 
@@ -216,7 +218,7 @@ async function worker(w: number, deadline: number): Promise<void> {
       }
       record(op, t0);
     } catch (err) {
-      fail(what, err);
+      fail(op, what, err);
     }
   }
 }
@@ -268,6 +270,7 @@ const summary = {
   transport: args.http ? 'http' : 'https',
   requests: counts,
   errors,
+  errorsByOp,
   errorSamples,
   rssMiBAtReference: ref === undefined ? null : Math.round(ref.kib / 1024),
   referenceSecond: ref?.second ?? null,

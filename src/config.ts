@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseSize } from './store/free-space.js';
+import { parseCrashAt, CRASH_POINTS, type CrashAt } from './testing/crash-point.js';
 
 /** Everything the server needs to know, loaded once at start and passed down frozen. */
 export interface Config {
@@ -48,6 +49,13 @@ export interface Config {
   readonly minFreeSpace: number | undefined;
   /** Timeouts and per-client caps of the listener (issue 14): see {@link ConnectionLimits}. */
   readonly connections: ConnectionLimits;
+  // ---- crash injection (issue 14, tests only) ----
+  /**
+   * Hidden `--crash-at POINT[:N]`: SIGKILL the server the Nth time it reaches a named point
+   * (src/testing/crash-point.ts), for the crash harness. Undefined outside tests.
+   */
+  readonly testCrashPoint: CrashAt | undefined;
+  // ---- end of crash injection ----
 }
 
 // ---- connection limits (issue 14) ----------------------------------------------------------
@@ -137,6 +145,8 @@ export interface ServeOptions {
   maxRequestsPerConnection?: string;
   maxConnectionsPerClient?: string;
   maxRequestsInFlight?: string;
+  // crash injection (issue 14, tests only)
+  crashAt?: string;
 }
 
 export class ConfigError extends Error {
@@ -174,6 +184,15 @@ function parseTrustedProxies(values: readonly string[]): { list: BlockList | und
   }
   return { list, cidrs };
 }
+
+// ---- crash injection (issue 14, tests only) ----------------------------------------------------
+function parseTestCrashPoint(value: string | undefined): CrashAt | undefined {
+  if (value === undefined) return undefined;
+  const at = parseCrashAt(value);
+  if (at === undefined) throw new ConfigError('--crash-at', `expected POINT or POINT:N with POINT one of ${CRASH_POINTS.join(', ')}, got "${value}"`);
+  return at;
+}
+// ---- end of crash injection ----------------------------------------------------------------------
 
 /** Build the config from command-line options and the environment (read here only). */
 export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
@@ -236,5 +255,6 @@ export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
     kmsAliases: Object.freeze([...new Set(kmsAliases)]),
     minFreeSpace,
     connections: parseConnectionLimits(opts),
+    testCrashPoint: parseTestCrashPoint(opts.crashAt),
   });
 }

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadConfig, type ServeOptions } from '../config.js';
 import { createLogger } from '../log.js';
 import { openStores, closeStores } from '../store/open-stores.js';
@@ -38,6 +38,8 @@ export function registerServe(program: Command): void {
     .option('--max-requests-per-connection <n>', 'close a connection after this many requests (0: no limit)', '0')
     .option('--max-connections-per-client <n>', 'connections per client address, counted per forwarded address behind --trust-proxy (503 SlowDown beyond; 0: no limit)', '256')
     .option('--max-requests-in-flight <n>', 'requests served at once by this process, all clients together (503 SlowDown beyond; 0: no limit)', '1024')
+    // Tests only, hidden: SIGKILL at a named point (src/testing/crash-point.ts, the crash harness).
+    .addOption(new Option('--crash-at <point[:n]>', 'TESTS ONLY: SIGKILL the server the Nth time it reaches POINT').hideHelp())
     .addHelpText(
       'after',
       '\nEnvironment:\n' +
@@ -79,7 +81,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   const kmsAliases = config.kmsAliases.map((name) => ({ name, ...ensureKmsAlias(kms, name) }));
   const running = await startServer(config, stores, { rootKey: rootKey.keyring, kms }, log, tls);
   // Data keys under an older root key version move to the newest one while the server serves.
-  void resealUnderCurrentRootKey({ meta: stores.meta, rootKey: rootKey.keyring, log, resealOthers: () => kms.resealMaterials() }).catch((err: unknown) => log.error({ err }, 'root key re-seal failed; it runs again at the next start'));
+  void resealUnderCurrentRootKey({ meta: stores.meta, rootKey: rootKey.keyring, log, resealOthers: () => kms.resealMaterials(), config }).catch((err: unknown) => log.error({ err }, 'root key re-seal failed; it runs again at the next start'));
   const endpoint = running.url.replace('://127.0.0.1:', '://localhost:').replace('://[::1]:', '://localhost:');
   const lines = [
     '',
@@ -121,6 +123,9 @@ async function serve(opts: ServeOptions): Promise<void> {
     const warning = 'WARNING: --allow-insecure-sse-c: SSE-C keys are accepted over plain HTTP and can be read by anyone on the network path. Use this for tests only.';
     process.stderr.write(`\n${'!'.repeat(78)}\n${warning}\n${'!'.repeat(78)}\n\n`);
     log.warn('insecure SSE-C allowed (--allow-insecure-sse-c): customer keys may travel over plain HTTP');
+  }
+  if (config.testCrashPoint !== undefined) {
+    log.warn({ crashAt: config.testCrashPoint }, 'TESTS ONLY: --crash-at: this server kills itself at a named point');
   }
 
   let stopping = false;

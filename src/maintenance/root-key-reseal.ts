@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import type { EncryptionRecord, MetaStore } from '../store/meta/types.js';
 import type { RootKeyring } from '../crypto/root-key.js';
 import { RootKeyed } from '../crypto/sse-s3.js';
+import { crashPoint, type CrashConfig } from '../testing/crash-point.js';
 
 const PAGE = 500;
 const PROGRESS_EVERY_MS = 5000;
@@ -27,6 +28,8 @@ export interface ResealDeps {
   readonly log: Logger;
   /** Re-seals what else is sealed under the root key (the built-in KMS's keys); resolves with how many. */
   readonly resealOthers?: () => Promise<number>;
+  /** Only its test crash point (the crash harness) is used. */
+  readonly config?: CrashConfig;
 }
 
 /** A re-sealed copy of an SSE-S3 record, or undefined when it already is under the newest version. */
@@ -60,6 +63,7 @@ export async function resealUnderCurrentRootKey(deps: ResealDeps): Promise<Resea
         const rec = meta.getObject(bucket.name, summary.key);
         const to = rec && resealed(rec.encryption, ring, rec.bucket, rec.key);
         if (rec !== undefined && to !== undefined && (await meta.resealObject(rec.bucket, rec.key, rec.encryption, to))) progress.resealed++;
+        if (to !== undefined) crashPoint(deps.config, 'root-reseal-record');
       }
       report();
       if (page.length < PAGE) break;
@@ -72,6 +76,7 @@ export async function resealUnderCurrentRootKey(deps: ResealDeps): Promise<Resea
       for (const u of uploads) {
         const to = resealed(u.encryption, ring, u.bucket, u.key);
         if (to !== undefined && (await meta.resealUpload(u.uploadId, u.encryption, to))) progress.resealed++;
+        if (to !== undefined) crashPoint(deps.config, 'root-reseal-record');
       }
       if (uploads.length < PAGE) break;
       const last = uploads[uploads.length - 1]!;

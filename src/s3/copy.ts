@@ -12,6 +12,7 @@ import { contentHeadersFrom, header, storageClassFrom, userMetadataFrom } from '
 import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';
 import { resolveCopySource, type CopySource } from './copy-source.js';
 import { checkObjectAclHeaders } from './acl.js';
+import { crashPoint } from '../testing/crash-point.js';
 import { MAX_PUT_SIZE, asStream, commitObject, randomEtag, requireRoomForData, singlePartRecord, storeBody } from './object-write.js';
 
 function metadataDirective(headers: IncomingHttpHeaders): 'COPY' | 'REPLACE' {
@@ -91,7 +92,9 @@ async function copyWith(ctx: ObjectContext, source: CopySource, enc: WriteEncryp
         storageClass,
         encryption: kept.record,
       };
+      crashPoint(ctx.config, 'reseal-before-commit');
       await commitObject(ctx, rec, kept, source.stored.segments);
+      crashPoint(ctx.config, 'reseal-committed');
     } finally {
       if (kept !== enc) kept.dispose();
     }

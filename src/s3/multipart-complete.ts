@@ -22,6 +22,7 @@ import {
   partEncryptionMissing,
 } from '../server/s3-error.js';
 import { header } from './headers.js';
+import { crashPoint } from '../testing/crash-point.js';
 import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';
 import { MAX_OBJECT_SIZE, reclaim } from './object-write.js';
 import { urlEncodeKey } from './list-page.js';
@@ -222,11 +223,13 @@ async function complete(ctx: ObjectContext, storedUpload: UploadRecord, enc: Wri
   // Checked right before the commit, with no await in between (If-None-Match / If-Match).
   if (hasWriteConditions(headers)) evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
   let outcome: Awaited<ReturnType<typeof stores.meta.completeUpload>>;
+  crashPoint(ctx.config, 'complete-before-commit');
   try {
     outcome = await stores.meta.completeUpload(upload.uploadId, stored);
   } catch (err) {
     throw translateRace(err, upload.uploadId, ctx.bucketName);
   }
+  crashPoint(ctx.config, 'complete-committed');
   if (outcome.replaced !== undefined) await reclaim(ctx, outcome.replaced.segments);
   await reclaimParts(ctx, outcome.unusedParts);
 

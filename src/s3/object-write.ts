@@ -9,6 +9,7 @@ import { operationAborted } from '../server/s3-error.js';
 import type { WriteEncryption } from '../crypto/encryption.js';
 import type { ObjectContext, RequestContext } from '../server/context.js';
 import type { StoredChecksum } from '../checksum/types.js';
+import { crashPoint } from '../testing/crash-point.js';
 
 /** Amazon's limits: a single PUT or part up to 5 GiB, an object up to 5 TiB (50 TB since 2025). */
 export const MAX_PUT_SIZE = 5 * 1024 ** 3;
@@ -52,6 +53,7 @@ export async function storeBody<T>(
     await runPipeline(source, ...stages, writer);
     const verified = await verify();
     const segment = await writer.finish();
+    crashPoint(ctx.config, 'blob-synced');
     return { segment, verified };
   } catch (err) {
     await writer.abort();
@@ -92,6 +94,7 @@ export async function commitObject(
     if (err instanceof MetaStoreError && err.code === 'STRONGBOX_OBJECT_CHANGED') throw operationAborted();
     throw err;
   }
+  crashPoint(ctx.config, 'object-committed');
   if (replaced === undefined) return;
   const kept = new Set(fileBlobIds(rec.segments));
   await reclaim(ctx, replaced.segments.filter((s) => s.blob.kind !== 'file' || !kept.has(s.blob.id)));

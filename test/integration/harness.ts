@@ -203,10 +203,12 @@ export function spawnServe(
   });
 }
 
-async function waitHealthy(url: string, ca: Buffer | undefined): Promise<void> {
+async function waitHealthy(url: string, ca: Buffer | undefined, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 30_000;
   let last = '';
   while (Date.now() < deadline) {
+    // A server that died after its banner (a crash test) will not get healthy: say so at once.
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited (code ${child.exitCode}, signal ${child.signalCode})`);
     try {
       const res = await rawRequest({ url, ca }, { method: 'GET', path: '/_strongbox/health' });
       if (res.status === 200) return;
@@ -250,7 +252,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const ca = caFile !== undefined && existsSync(caFile) ? readFileSync(caFile) : undefined;
   if (!opts.http) assert.ok(ca !== undefined, `HTTPS server did not create ${caFile}`);
   try {
-    await waitHealthy(url, ca);
+    await waitHealthy(url, ca, child);
   } catch (err) {
     child.kill('SIGKILL');
     await waitExit(child);

@@ -186,7 +186,8 @@ describe('console uploads and downloads in Chromium', { timeout: 180_000 }, () =
     // A malformed key is refused in the page, before any request.
     await form.getByLabel(/^Key \(64 hex digits/).fill('not a key');
     await form.getByRole('alert').getByText(/This is not a key/).waitFor();
-    assert.equal(await form.getByRole('button', { name: 'Check key and download' }).isDisabled(), true);
+    // The button is disabled a render after the alert shows: wait for it rather than read it at once.
+    await form.getByRole('button', { name: 'Check key and download', disabled: true }).waitFor();
     await form.getByRole('button', { name: 'Cancel' }).click();
   });
 

@@ -41,7 +41,6 @@ export interface Config {
   readonly blockSseCOnNewBuckets: boolean;
   /** `--kms-alias NAME`: customer keys of the built-in KMS ensured at start behind `alias/NAME`. */
   readonly kmsAliases: readonly string[];
-  // ---- free space (issue 14) ----
   /**
    * `--min-free-space SIZE`: new data is refused (507 InsufficientStorage) when a store's
    * volume has fewer free bytes; undefined: the larger of 256 MiB and 1 % of each volume.
@@ -49,16 +48,13 @@ export interface Config {
   readonly minFreeSpace: number | undefined;
   /** Timeouts and per-client caps of the listener (issue 14): see {@link ConnectionLimits}. */
   readonly connections: ConnectionLimits;
-  // ---- crash injection (issue 14, tests only) ----
   /**
    * Hidden `--crash-at POINT[:N]`: SIGKILL the server the Nth time it reaches a named point
    * (src/testing/crash-point.ts), for the crash harness. Undefined outside tests.
    */
   readonly testCrashPoint: CrashAt | undefined;
-  // ---- end of crash injection ----
 }
 
-// ---- connection limits (issue 14) ----------------------------------------------------------
 /** What one client may hold of the listener; docs/errors.md has the table of limits. */
 export interface ConnectionLimits {
   /** A request body that sends nothing for this long is cut off with 400 RequestTimeout. */
@@ -116,7 +112,6 @@ function parseConnectionLimits(opts: ServeOptions): ConnectionLimits {
     maxRequestsInFlight: parseCount('--max-requests-in-flight', opts.maxRequestsInFlight, d.maxRequestsInFlight),
   });
 }
-// ---- end of connection limits ----------------------------------------------------------------
 
 export type DefaultEncryption = 'none' | 'AES256';
 
@@ -138,14 +133,13 @@ export interface ServeOptions {
   blockSseCOnNewBuckets?: boolean;
   kmsAlias?: string[];
   minFreeSpace?: string;
-  // connection limits (issue 14)
   bodyIdleTimeout?: string;
   headerTimeout?: string;
   keepAliveTimeout?: string;
   maxRequestsPerConnection?: string;
   maxConnectionsPerClient?: string;
   maxRequestsInFlight?: string;
-  // crash injection (issue 14, tests only)
+  /** Tests only (hidden flag). */
   crashAt?: string;
 }
 
@@ -185,14 +179,13 @@ function parseTrustedProxies(values: readonly string[]): { list: BlockList | und
   return { list, cidrs };
 }
 
-// ---- crash injection (issue 14, tests only) ----------------------------------------------------
+/** The hidden `--crash-at POINT[:N]` of the crash harness. */
 function parseTestCrashPoint(value: string | undefined): CrashAt | undefined {
   if (value === undefined) return undefined;
   const at = parseCrashAt(value);
   if (at === undefined) throw new ConfigError('--crash-at', `expected POINT or POINT:N with POINT one of ${CRASH_POINTS.join(', ')}, got "${value}"`);
   return at;
 }
-// ---- end of crash injection ----------------------------------------------------------------------
 
 /** Build the config from command-line options and the environment (read here only). */
 export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
@@ -227,7 +220,6 @@ export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
       throw new ConfigError('--kms-alias', `expected a name of letters, digits, "/", "_" and "-" not starting with "aws/", got "${a}"`);
     }
   }
-  // ---- free space (issue 14) ----
   const minFreeSpace = opts.minFreeSpace === undefined ? undefined : parseSize(opts.minFreeSpace);
   if (opts.minFreeSpace !== undefined && minFreeSpace === undefined) {
     throw new ConfigError('--min-free-space', `expected a size such as 512MiB, 2GiB or 1000000, got "${opts.minFreeSpace}"`);

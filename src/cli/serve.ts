@@ -31,7 +31,6 @@ export function registerServe(program: Command): void {
     .option('--kms-alias <name...>', 'make sure a built-in KMS key exists behind alias/<name> (created at start if missing; repeatable)')
     .option('--block-sse-c-on-new-buckets', "new buckets refuse SSE-C writes (Amazon's default since April 2026); PutBucketEncryption can lift it")
     .option('--min-free-space <size>', 'refuse new data with 507 InsufficientStorage below this much free space (512MiB, 2GiB …; default the larger of 256MiB and 1% of the volume)')
-    // connection limits (issue 14)
     .option('--body-idle-timeout <seconds>', 'cut off a request body that sends nothing for this long (400 RequestTimeout)', '20')
     .option('--header-timeout <seconds>', 'close a connection whose request headers (or TLS handshake) take longer', '20')
     .option('--keep-alive-timeout <seconds>', 'close an idle keep-alive connection after this', '65')

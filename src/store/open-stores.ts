@@ -29,8 +29,9 @@ export interface OpenStoresOptions {
 
 /**
  * Open the embedded stores under `dataDir` (created with mode 0700): `meta.db`, its space
- * reserve (`space-reserve.*`, see src/store/meta/space-reserve.ts) and `data/{blobs,tmp}`. Before returning, removes temporary files and blobs that no metadata
- * references, which is only safe because nothing writes yet.
+ * reserve (`space-reserve.*`, see src/store/meta/space-reserve.ts) and `data/{blobs,tmp}`.
+ * Before returning, removes temporary files and blobs that no metadata references, which is
+ * only safe because nothing writes yet.
  */
 export async function openStores(dataDir: string, opts: OpenStoresOptions = {}): Promise<Stores> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });

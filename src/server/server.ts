@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -72,6 +73,7 @@ export async function startServer(
     ? https.createServer({ ...options, key: tls.key, cert: tls.cert, handshakeTimeout: limits.headersTimeoutMs }, listener)
     : http.createServer(options, listener);
   server.maxRequestsPerSocket = limits.maxRequestsPerConnection;
+  if (tls) server.on('secureConnection', readThroughStream);
   server.on('connection', (socket: Socket) => {
     const peer = socket.remoteAddress;
     slots.onConnection(socket, peer !== undefined && isTrustedProxy(config, normalizeIp(peer)));
@@ -105,6 +107,23 @@ export async function startServer(
       }),
   };
 }
+
+/**
+ * Makes Node's HTTP parser read a TLS connection through the socket's stream instead of
+ * straight from the TLS handle. Node pauses the parser when a request arrives while the
+ * response before it is still being written; reading from the handle, Node 20 goes on handing
+ * the paused parser the rest of the bytes already decrypted, which it refuses as HPE_PAUSED: a
+ * 400 and a dropped connection for a PUT whose body follows its head on a busy keep-alive
+ * connection (test/integration/pipelining.test.ts). A stream buffers what arrives while paused.
+ * Node stops reading from the handle when the socket gets a `data` listener (registered after
+ * the server's own connection listener, which has set the parser up).
+ */
+function readThroughStream(socket: TLSSocket): void {
+  socket.on('data', ignoreData);
+}
+
+/** The HTTP server's own `data` listener parses; this one only switches the path. */
+function ignoreData(): void {}
 
 /** Headers that did not arrive within the headers timeout: Amazon's RequestTimeout, then close. */
 function headersTimeoutAnswer(): string {

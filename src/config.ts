@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseSize } from './store/free-space.js';
+import { DEFAULT_RECLAIM_GRACE_MS } from './store/reclaim.js';
 import { parseCrashAt, CRASH_POINTS, type CrashAt } from './testing/crash-point.js';
 
 /** Everything the server needs to know, loaded once at start and passed down frozen. */
@@ -48,6 +49,11 @@ export interface Config {
   readonly minFreeSpace: number | undefined;
   /** Timeouts and per-client caps of the listener (issue 14): see {@link ConnectionLimits}. */
   readonly connections: ConnectionLimits;
+  /**
+   * `--reclaim-grace SECONDS`: how long a blob an overwrite or delete freed (or a crashed write
+   * left) stays before it is removed; a GET that started before the overwrite finishes within it.
+   */
+  readonly reclaimGraceMs: number;
   /**
    * Hidden `--crash-at POINT[:N]`: SIGKILL the server the Nth time it reaches a named point
    * (src/testing/crash-point.ts), for the crash harness. Undefined outside tests.
@@ -139,6 +145,7 @@ export interface ServeOptions {
   maxRequestsPerConnection?: string;
   maxConnectionsPerClient?: string;
   maxRequestsInFlight?: string;
+  reclaimGrace?: string;
   /** Tests only (hidden flag). */
   crashAt?: string;
 }
@@ -247,6 +254,7 @@ export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
     kmsAliases: Object.freeze([...new Set(kmsAliases)]),
     minFreeSpace,
     connections: parseConnectionLimits(opts),
+    reclaimGraceMs: parseSeconds('--reclaim-grace', opts.reclaimGrace, DEFAULT_RECLAIM_GRACE_MS),
     testCrashPoint: parseTestCrashPoint(opts.crashAt),
   });
 }

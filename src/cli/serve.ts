@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { loadConfig, type ServeOptions } from '../config.js';
 import { createLogger } from '../log.js';
 import { openStores, closeStores } from '../store/open-stores.js';
+import { BLOB_WRITER_REFRESH_MS } from '../store/blob/types.js';
 import { ensureTlsMaterial } from '../server/tls.js';
 import { startServer } from '../server/server.js';
 import { ensureRootUser, rootCredentialsPath } from '../server/credentials.js';
@@ -37,6 +38,7 @@ export function registerServe(program: Command): void {
     .option('--max-requests-per-connection <n>', 'close a connection after this many requests (0: no limit)', '0')
     .option('--max-connections-per-client <n>', 'connections per client address, counted per forwarded address behind --trust-proxy (503 SlowDown beyond; 0: no limit)', '256')
     .option('--max-requests-in-flight <n>', 'requests served at once by this process, all clients together (503 SlowDown beyond; 0: no limit)', '1024')
+    .option('--reclaim-grace <seconds>', 'keep blobs freed by overwrites and deletes this long before removing them (reads in progress finish)', '600')
     // Tests only, hidden: SIGKILL at a named point (src/testing/crash-point.ts, the crash harness).
     .addOption(new Option('--crash-at <point[:n]>', 'TESTS ONLY: SIGKILL the server the Nth time it reaches POINT').hideHelp())
     .addHelpText(
@@ -62,7 +64,13 @@ async function serve(opts: ServeOptions): Promise<void> {
     passphrase: () => Promise.resolve(process.env.STRONGBOX_ROOT_KEY_PASSPHRASE ?? ''),
     sealNew: config.sealRootKey,
   });
-  const stores = await openStores(config.dataDir, { minFreeSpace: config.minFreeSpace });
+  const stores = await openStores(config.dataDir, {
+    minFreeSpace: config.minFreeSpace,
+    meta: { reclaimGraceMs: config.reclaimGraceMs },
+    // A live writer's temporary file is written at least every BLOB_WRITER_REFRESH_MS while its
+    // body arrives, and a body idle for the timeout is cut off: older ones were abandoned.
+    reclaim: { unfinishedAfterMs: Math.max(config.reclaimGraceMs, config.connections.bodyIdleTimeoutMs + 2 * BLOB_WRITER_REFRESH_MS) },
+  });
   const root = await ensureRootUser(
     stores.meta,
     config.dataDir,
@@ -79,6 +87,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   const kms = openKms({ meta: stores.meta, rootKey: rootKey.keyring, region: config.region, accountId: config.accountId, now: () => new Date() });
   const kmsAliases = config.kmsAliases.map((name) => ({ name, ...ensureKmsAlias(kms, name) }));
   const running = await startServer(config, stores, { rootKey: rootKey.keyring, kms }, log, tls);
+  stores.reclaimer.start((err: unknown) => log.warn({ err }, 'reclaiming blobs failed; the next pass retries'));
   // Data keys under an older root key version move to the newest one while the server serves.
   void resealUnderCurrentRootKey({ meta: stores.meta, rootKey: rootKey.keyring, log, resealOthers: () => kms.resealMaterials(), config }).catch((err: unknown) => log.error({ err }, 'root key re-seal failed; it runs again at the next start'));
   const endpoint = running.url.replace('://127.0.0.1:', '://localhost:').replace('://[::1]:', '://localhost:');

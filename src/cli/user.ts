@@ -7,11 +7,11 @@ import { MetaStoreError } from '../store/meta/types.js';
 const NAME_RE = /^[A-Za-z0-9_.@+=,-]{1,64}$/;
 
 /**
- * Opens the server's stores for one command and closes them afterwards. No start-up scrub:
- * the server may be running and writing blobs it has not committed yet.
+ * Opens the server's stores for one command and closes them afterwards; safe while the server
+ * runs (nothing is scrubbed at open, and this process never drains the reclaim journal).
  */
 async function withStores<T>(dataDir: string, fn: (stores: Stores) => T | Promise<T>): Promise<T> {
-  const stores = await openStores(resolve(dataDir), { scrub: false });
+  const stores = await openStores(resolve(dataDir));
   try {
     return await fn(stores);
   } finally {

@@ -1,6 +1,8 @@
 /**
  * Reading plaintext ranges of an object's segments: as stored, or decrypted package by package
- * (only the packages a range covers), with the blobs leased for the whole read.
+ * (only the packages a range covers). Nothing holds the blobs: a blob an overwrite or delete
+ * frees stays for the store's grace period (src/store/reclaim.ts), and an open file survives
+ * its removal, so a read that has started streams to the end.
  */
 import { Readable } from 'node:stream';
 import type { BlobStore } from '../store/blob/types.js';
@@ -35,15 +37,10 @@ export function readPlain(blobs: BlobStore, segments: readonly ObjectSegment[], 
     const parts = [...overlapping(segments, start, end)].map(({ seg, from, to }) => (seg.blob.kind === 'inline' ? seg.blob.data.subarray(from, to + 1) : Buffer.alloc(0)));
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
-  // Leased now, synchronously with the caller's metadata read, so that a concurrent
-  // overwrite cannot remove these blobs before they are read to the end.
-  const release = blobs.lease(segments.map((s) => s.blob));
   async function* plaintext(): AsyncGenerator<Buffer> {
     for (const { seg, from, to } of overlapping(segments, start, end)) yield* blobs.read(seg.blob, from, to);
   }
-  const out = Readable.from(plaintext(), { objectMode: false, highWaterMark: 64 * 1024 });
-  out.once('close', release);
-  return out;
+  return Readable.from(plaintext(), { objectMode: false, highWaterMark: 64 * 1024 });
 }
 
 export async function readEncrypted(
@@ -69,7 +66,6 @@ export async function readEncrypted(
       keyed.dispose();
     }
   }
-  const release = blobs.lease(segments.map((s) => s.blob));
   async function* plaintext(): AsyncGenerator<Buffer> {
     for (const { seg, from, to } of overlapping(segments, start, end)) {
       const key = keyed.segmentKey(seg.encryption);
@@ -96,7 +92,6 @@ export async function readEncrypted(
   try {
     first = await it.next();
   } catch (err) {
-    release();
     keyed.dispose();
     throw err;
   }
@@ -107,7 +102,6 @@ export async function readEncrypted(
   }
   const out = Readable.from(all(), { objectMode: false, highWaterMark: DECRYPT_AHEAD });
   out.once('close', () => {
-    release();
     void it.return(undefined);
     keyed.dispose();
   });

@@ -13,7 +13,6 @@ import { readXmlDocument } from './document-body.js';
 import { isValidBucketName } from './bucket-name.js';
 import { checkBucketAclHeaders } from './acl.js';
 import { principal } from './owner.js';
-import { reclaimParts } from './multipart-common.js';
 import { intParam } from './headers.js';
 import { creationDefaultEncryption } from './bucket-encryption.js';
 
@@ -88,7 +87,7 @@ export async function headBucket(ctx: BucketContext): Promise<S3Response> {
 
 /**
  * DeleteBucket: only when it holds no objects. Unfinished multipart uploads do not keep a
- * bucket alive (Amazon discards them), so they are aborted and their parts reclaimed.
+ * bucket alive (Amazon discards them), so they are aborted (their parts' blobs journaled).
  */
 export async function deleteBucket(ctx: BucketContext): Promise<S3Response> {
   const { meta } = ctx.stores;
@@ -97,8 +96,7 @@ export async function deleteBucket(ctx: BucketContext): Promise<S3Response> {
     const uploads = meta.listUploads(ctx.bucketName, { prefix: '', limit: 1000 });
     if (uploads.length === 0) break;
     for (const u of uploads) {
-      const parts = await meta.abortUpload(u.uploadId);
-      if (parts !== undefined) await reclaimParts(ctx, parts);
+      await meta.abortUpload(u.uploadId);
     }
   }
   try {

@@ -2,7 +2,6 @@ import type { BucketContext, ObjectContext, S3Response } from '../server/context
 import { invalidArgument, malformedXml, missingDeleteChecksum } from '../server/s3-error.js';
 import { renderXml, type XmlNode } from '../server/xml.js';
 import { MAX_DELETE_BODY, parseXmlBoolean } from '../server/xml-request.js';
-import { reclaim } from './object-write.js';
 import { toS3Error } from '../server/error-response.js';
 import { authorizeAccess } from '../server/authorize.js';
 import { readXmlDocument } from './document-body.js';
@@ -14,9 +13,9 @@ function checkVersionId(versionId: string | null | undefined): void {
   }
 }
 
+/** The store journals the removed version's blobs in the same commit (src/store/reclaim.ts). */
 async function removeObject(ctx: BucketContext, key: string): Promise<void> {
-  const removed = await ctx.stores.meta.deleteObject(ctx.bucketName, key);
-  if (removed !== undefined) await reclaim(ctx, removed.segments);
+  await ctx.stores.meta.deleteObject(ctx.bucketName, key);
 }
 
 /** DeleteObject: 204 whether or not the key existed, as Amazon answers. */

@@ -1,9 +1,8 @@
 /** Helpers shared by the multipart handlers (multipart.ts, multipart-complete.ts). */
-import type { ObjectContext, RequestContext } from '../server/context.js';
+import type { ObjectContext } from '../server/context.js';
 import type { ObjectSegment, PartRecord, UploadRecord } from '../store/meta/types.js';
 import { MetaStoreError } from '../store/meta/types.js';
 import { invalidArgument, noSuchBucket, noSuchUpload } from '../server/s3-error.js';
-import { reclaim } from './object-write.js';
 
 export const XML_HEADERS = { 'content-type': 'application/xml' } as const;
 
@@ -39,9 +38,6 @@ export const partSegment = (p: PartRecord): ObjectSegment => ({
   ...(p.encryption === undefined ? {} : { encryption: p.encryption }),
 });
 
-export async function reclaimParts(ctx: RequestContext, parts: readonly PartRecord[]): Promise<void> {
-  if (parts.length > 0) await reclaim(ctx, parts.map(partSegment));
-}
 
 /**
  * Store errors that mean the upload or bucket vanished while we worked (a concurrent

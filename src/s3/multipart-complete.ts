@@ -24,7 +24,7 @@ import {
 import { header } from './headers.js';
 import { crashPoint } from '../testing/crash-point.js';
 import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';
-import { MAX_OBJECT_SIZE, reclaim } from './object-write.js';
+import { MAX_OBJECT_SIZE } from './object-write.js';
 import { urlEncodeKey } from './list-page.js';
 import {
   CHECKSUM_TYPE_HEADER,
@@ -39,7 +39,6 @@ import {
   MIN_PART_SIZE,
   XML_HEADERS,
   partSegment,
-  reclaimParts,
   requireUpload,
   translateRace,
 } from './multipart-common.js';
@@ -222,16 +221,14 @@ async function complete(ctx: ObjectContext, storedUpload: UploadRecord, enc: Wri
   const stored = enc === undefined ? rec : enc.sealObject(rec);
   // Checked right before the commit, with no await in between (If-None-Match / If-Match).
   if (hasWriteConditions(headers)) evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
-  let outcome: Awaited<ReturnType<typeof stores.meta.completeUpload>>;
   crashPoint(ctx.config, 'complete-before-commit');
   try {
-    outcome = await stores.meta.completeUpload(upload.uploadId, stored);
+    await stores.meta.completeUpload(upload.uploadId, stored);
   } catch (err) {
     throw translateRace(err, upload.uploadId, ctx.bucketName);
   }
+  // The replaced object's and the unused parts' blobs were journaled by the commit.
   crashPoint(ctx.config, 'complete-committed');
-  if (outcome.replaced !== undefined) await reclaim(ctx, outcome.replaced.segments);
-  await reclaimParts(ctx, outcome.unusedParts);
 
   return completeResult(ctx, rec);
 }

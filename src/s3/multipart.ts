@@ -19,7 +19,7 @@ import { contentHeadersFrom, header, intParam, storageClassFrom, userMetadataFro
 import { checkBodyLength } from './object-put.js';
 import { checkObjectAclHeaders } from './acl.js';
 import { principal } from './owner.js';
-import { MAX_PUT_SIZE, asStream, quoteEtag, randomEtag, requireRoomForData, storeBody } from './object-write.js';
+import { MAX_PUT_SIZE, asStream, discardUncommitted, quoteEtag, randomEtag, requireRoomForData, storeBody } from './object-write.js';
 import { resolveCopySource, type CopySource } from './copy-source.js';
 import {
   commonPrefixOf,
@@ -34,7 +34,6 @@ import { CHECKSUM_ALGORITHM_HEADER, CHECKSUM_TYPE_HEADER, checksumTypeMismatch, 
 import {
   XML_HEADERS,
   partNumberParam,
-  reclaimParts,
   requireUpload,
   translateRace,
 } from './multipart-common.js';
@@ -109,7 +108,7 @@ function partEtag(enc: WriteEncryption, partNumber: number, digests: BodyDigests
 }
 
 /**
- * Streams a part body into a blob and records it, replacing (and reclaiming) an earlier
+ * Streams a part body into a blob and records it, replacing (and journaling the blob of) an earlier
  * part with the same number. Shared by UploadPart and UploadPartCopy.
  */
 async function storePart(
@@ -136,17 +135,15 @@ async function storePart(
     ...(params === undefined ? {} : { encryption: params }),
   };
   if (digests.size > MAX_PUT_SIZE) {
-    await stores.blobs.remove([segment]);
+    await discardUncommitted(ctx, [segment]);
     throw entityTooLarge(digests.size, MAX_PUT_SIZE);
   }
-  let replaced: PartRecord | undefined;
   try {
-    replaced = await stores.meta.putPart(enc.sealPart(part));
+    await stores.meta.putPart(enc.sealPart(part));
   } catch (err) {
-    await stores.blobs.remove([segment]);
+    await discardUncommitted(ctx, [segment], err);
     throw translateRace(err, upload.uploadId, ctx.bucketName);
   }
-  if (replaced !== undefined) await reclaimParts(ctx, [replaced]);
   return part;
 }
 
@@ -270,7 +267,7 @@ async function uploadPartCopyWith(
   };
 }
 
-/** AbortMultipartUpload: 204, and the parts' blobs are reclaimed. */
+/** AbortMultipartUpload: 204; the store journals the parts' blobs in the same commit. */
 export async function abortMultipartUpload(ctx: ObjectContext): Promise<S3Response> {
   const upload = requireUpload(ctx);
   let parts: PartRecord[] | undefined;
@@ -281,7 +278,6 @@ export async function abortMultipartUpload(ctx: ObjectContext): Promise<S3Respon
   }
   // Completed or aborted by someone else since we looked it up.
   if (parts === undefined) throw noSuchUpload(upload.uploadId);
-  await reclaimParts(ctx, parts);
   return { status: 204 };
 }
 

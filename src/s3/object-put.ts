@@ -6,7 +6,7 @@ import { entityTooLarge, missingContentLength } from '../server/s3-error.js';
 import { contentHeadersFrom, header, storageClassFrom, userMetadataFrom } from './headers.js';
 import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';
 import { checkObjectAclHeaders } from './acl.js';
-import { MAX_PUT_SIZE, commitObject, requireRoomForData, singlePartRecord, storeBody } from './object-write.js';
+import { MAX_PUT_SIZE, commitObject, discardUncommitted, requireRoomForData, singlePartRecord, storeBody } from './object-write.js';
 
 /** Checks shared by PutObject and UploadPart on the size of the body. */
 export function checkBodyLength(ctx: ObjectContext): number | undefined {
@@ -43,7 +43,7 @@ async function storeObject(
   const params = enc.segmentParams();
   const { segment, verified: digests } = await storeBody(ctx, ctx.payload.body, [check.stream], enc, params, length, () => check.result());
   if (digests.size > MAX_PUT_SIZE) {
-    await stores.blobs.remove([segment]);
+    await discardUncommitted(ctx, [segment]);
     throw entityTooLarge(digests.size, MAX_PUT_SIZE);
   }
 
@@ -52,7 +52,7 @@ async function storeObject(
     // Checked again now that the body is in: another writer may have won meanwhile.
     if (hasWriteConditions(headers)) evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
   } catch (err) {
-    await stores.blobs.remove([segment]);
+    await discardUncommitted(ctx, [segment]);
     throw err;
   }
   await commitObject(ctx, rec, enc);

@@ -70,10 +70,11 @@ export const asStream = (body: Readable | Buffer): Readable => (Buffer.isBuffer(
 const runPipeline = pipeline as unknown as (...streams: (NodeJS.ReadableStream | NodeJS.WritableStream)[]) => Promise<void>;
 
 /**
- * Commits an object record (sealed by its encryption) and reclaims the blobs of the version it
- * replaced, except those the new version still uses (a copy onto itself keeps its blobs).
+ * Commits an object record (sealed by its encryption). The store journals the blobs of the
+ * version it replaced, except those the new version still uses (a copy onto itself keeps its
+ * blobs), and drops the intents of the new version's blobs, in the same transaction.
  * `expectBlobs` makes the commit conditional on the current version still having exactly
- * these blobs: a copy that keeps blobs must not revive ones a concurrent write reclaimed.
+ * these blobs: a copy that keeps blobs must not revive ones a concurrent write freed.
  */
 export async function commitObject(
   ctx: RequestContext,
@@ -82,35 +83,39 @@ export async function commitObject(
   expectBlobs?: readonly ObjectSegment[],
 ): Promise<void> {
   const stored = enc.sealObject(rec);
-  let replaced: ObjectRecord | undefined;
   try {
-    replaced = await ctx.stores.meta.putObject(stored, expectBlobs === undefined ? undefined : fileBlobIds(expectBlobs));
+    await ctx.stores.meta.putObject(stored, expectBlobs === undefined ? undefined : fileBlobIds(expectBlobs));
   } catch (err) {
-    // A commit refused for want of space wrote nothing: its new blobs go (the kept ones stay).
-    if (err instanceof StorageFullError && !err.mayBeStored) {
-      const kept = new Set(fileBlobIds(expectBlobs ?? []));
-      await reclaim(ctx, rec.segments.filter((s) => s.blob.kind !== 'file' || !kept.has(s.blob.id)));
-    }
+    // The new blobs go at once if nothing was written (the kept ones stay).
+    const kept = new Set(fileBlobIds(expectBlobs ?? []));
+    await discardUncommitted(ctx, rec.segments.filter((s) => s.blob.kind !== 'file' || !kept.has(s.blob.id)).map((s) => s.blob), err);
     if (err instanceof MetaStoreError && err.code === 'STRONGBOX_OBJECT_CHANGED') throw operationAborted();
     throw err;
   }
   crashPoint(ctx.config, 'object-committed');
-  if (replaced === undefined) return;
-  const kept = new Set(fileBlobIds(rec.segments));
-  await reclaim(ctx, replaced.segments.filter((s) => s.blob.kind !== 'file' || !kept.has(s.blob.id)));
 }
 
 const fileBlobIds = (segments: readonly ObjectSegment[]): string[] => segments.flatMap((s) => (s.blob.kind === 'file' ? [s.blob.id] : []));
 
-/** Deletes blobs no longer referenced; failure only leaves garbage that the scrub finds. */
-export async function reclaim(ctx: RequestContext, segments: readonly ObjectSegment[]): Promise<void> {
-  if (segments.length === 0) return;
+/**
+ * Removes new blobs of this request that no commit references, at once, when `commitError`
+ * (if any) shows that nothing was written: an error with a store code, or storage full before
+ * the commit. Otherwise (an fdatasync that failed after the commit …) they are left to their
+ * intent entries, which a commit that did happen has deleted. A failure here only means the
+ * journal reclaims them after the grace period.
+ */
+export async function discardUncommitted(ctx: RequestContext, blobs: readonly BlobSegment[], commitError?: unknown): Promise<void> {
+  if (!blobs.some((b) => b.kind === 'file')) return;
+  if (commitError !== undefined && !neverStored(commitError)) return;
   try {
-    await ctx.stores.blobs.remove(segments.map((s) => s.blob));
+    await ctx.stores.blobs.delete(blobs);
   } catch (err) {
-    ctx.log.warn({ err }, 'could not reclaim blobs; the next scrub will');
+    ctx.log.warn({ err }, 'could not remove an uncommitted blob; the reclaim journal will');
   }
 }
+
+const neverStored = (err: unknown): boolean =>
+  (err instanceof StorageFullError && !err.mayBeStored) || (err instanceof MetaStoreError && err.code !== 'STRONGBOX_META_IO');
 
 /** What a body stored in one piece (PutObject, CopyObject) becomes. */
 export interface SinglePartWrite {

@@ -59,7 +59,7 @@ class TwoKeys extends OneKey {
 }
 
 /** File blobs in memory; records the chunk size readers ask for. */
-class MemoryBlobs implements Pick<BlobStore, 'read' | 'lease'> {
+class MemoryBlobs implements Pick<BlobStore, 'read'> {
   readonly files = new Map<string, Buffer>();
   readonly chunkSizes: Array<number | undefined> = [];
   read(segment: BlobSegment, start: number, end: number, chunkSize?: number): Readable {
@@ -70,9 +70,6 @@ class MemoryBlobs implements Pick<BlobStore, 'read' | 'lease'> {
     const pieces: Buffer[] = [];
     for (let o = 0; o < bytes.length; o += step) pieces.push(bytes.subarray(o, o + step));
     return Readable.from(pieces, { objectMode: false });
-  }
-  lease(): () => void {
-    return () => undefined;
   }
 }
 

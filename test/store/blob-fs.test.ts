@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,7 +9,7 @@ import { buffer } from 'node:stream/consumers';
 import { openFsBlobStore, type FsBlobStore } from '../../src/store/blob/fs.js';
 import { BlobStoreError, type BlobSegment } from '../../src/store/blob/types.js';
 import { openStores, closeStores } from '../../src/store/open-stores.js';
-import { objectRecord, tempDir, T0 } from './helpers.js';
+import { tempDir } from './helpers.js';
 
 async function open(t: TestContext, inlineMax = 1024) {
   const dir = await tempDir(t);
@@ -80,8 +80,8 @@ test('byte-range reads: first, last, middle, empty, clamped', async (t) => {
 test('reading a missing blob fails with STRONGBOX_BLOB_MISSING as a stream error', async (t) => {
   const { blobs } = await open(t);
   const seg = await write(blobs, randomBytes(5000));
-  await blobs.remove([seg]);
-  await blobs.remove([seg, { kind: 'inline', data: Buffer.from('x') }]); // missing = fine
+  await blobs.delete([seg]);
+  await blobs.delete([seg, { kind: 'inline', data: Buffer.from('x') }]); // missing = fine
   await assert.rejects(buffer(blobs.read(seg, 0, 10)), (err: unknown) =>
     err instanceof BlobStoreError && err.code === 'STRONGBOX_BLOB_MISSING');
 });
@@ -160,55 +160,14 @@ test('concurrent writers', async (t) => {
   }
 });
 
-test('scrub removes tmp files and unreferenced blobs, keeps referenced ones', async (t) => {
-  const { dir, blobs } = await open(t);
-  const keep = await write(blobs, randomBytes(5000));
-  const drop = await write(blobs, randomBytes(5000));
-  await writeFile(join(dir, 'tmp', 'leftover.tmp'), 'x');
-  await mkdir(join(dir, 'blobs', '00', '00'), { recursive: true });
-  await writeFile(join(dir, 'blobs', '00', '00', 'stray'), 'x');
-  assert.ok(keep.kind === 'file' && drop.kind === 'file');
-  const removed = await blobs.scrub((id) => id === keep.id);
-  assert.equal(removed, 3);
-  assert.equal((await buffer(blobs.read(keep, 0, 4999))).length, 5000);
-  await assert.rejects(buffer(blobs.read(drop, 0, 1)));
-  assert.deepEqual(await readdir(join(dir, 'tmp')), []);
-});
-
-test('openStores scrubs only what metadata does not reference', async (t) => {
-  const dir = join(await tempDir(t), 'data');
-  const s1 = await openStores(dir);
-  await s1.meta.createBucket({ name: 'b', owner: 'a', createdAt: T0, region: 'r' });
-  const w = s1.blobs.createWriter(1 << 20);
-  w.end(randomBytes(100_000));
-  const kept = await w.finish();
-  await s1.meta.putObject(objectRecord('b', 'k', { segments: [{ blob: kept, size: 100_000 }] }));
-  const orphan = s1.blobs.createWriter(1 << 20);
-  orphan.end(randomBytes(100_000));
-  await orphan.finish(); // never committed: a crash between blob and metadata
-  const half = s1.blobs.createWriter(1 << 20);
-  half.write(randomBytes(1_200_000)); // past the coalescing buffer: a real file
-  await new Promise((r) => setTimeout(r, 20)); // a crash mid-write leaves a tmp file
-  await closeStores(s1);
-
-  const s2 = await openStores(dir);
-  t.after(() => closeStores(s2));
-  assert.equal(s2.scrubbed, 2);
-  const seg = s2.meta.getObject('b', 'k')?.segments[0]?.blob;
-  assert.ok(seg);
-  assert.equal((await buffer(s2.blobs.read(seg, 0, 99_999))).length, 100_000);
-  half.destroy();
-});
-
-test('openStores with scrub: false leaves in-flight files alone (the CLI beside a server)', async (t) => {
+test('openStores leaves in-flight files alone (the CLI beside a server): nothing is scrubbed at open', async (t) => {
   const dir = join(await tempDir(t), 'data');
   const server = await openStores(dir);
   t.after(() => closeStores(server));
   const w = server.blobs.createWriter(1 << 20);
   w.write(randomBytes(1_200_000));
   await new Promise((r) => setTimeout(r, 20));
-  const cli = await openStores(dir, { scrub: false, meta: { writer: 'inline' } });
-  assert.equal(cli.scrubbed, 0);
+  const cli = await openStores(dir, { meta: { writer: 'inline' } });
   await closeStores(cli);
   w.end();
   const seg = await w.finish();

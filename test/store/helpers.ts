@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import Database from 'better-sqlite3';
 import type { ObjectRecord, PartRecord, UploadRecord } from '../../src/store/meta/types.js';
 
 /** A fresh directory removed when the test ends. */
@@ -57,4 +58,29 @@ export function partRecord(uploadId: string, partNumber: number, fileId?: string
         : { kind: 'file', id: fileId, size: 26 },
     encryption: { salt: `s${partNumber}` },
   };
+}
+
+/** Every file blob id that an object segment or a part names, read straight from `dir/meta.db`. */
+export function referencedBlobIds(dir: string): Set<string> {
+  const db = new Database(join(dir, 'meta.db'), { readonly: true, fileMustExist: true });
+  try {
+    const ids = db
+      .prepare('SELECT blob_id FROM object_segments WHERE blob_id IS NOT NULL UNION ALL SELECT blob_id FROM parts WHERE blob_id IS NOT NULL')
+      .pluck()
+      .all() as string[];
+    return new Set(ids);
+  } finally {
+    db.close();
+  }
+}
+
+/** The reclaim journal as `blob id: reason` lines, sorted, read straight from `dir/meta.db`. */
+export function journalOf(dir: string): string[] {
+  const db = new Database(join(dir, 'meta.db'), { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('SELECT blob_id, reason FROM reclaim').all() as { blob_id: string; reason: string }[];
+    return rows.map((r) => `${r.blob_id}: ${r.reason}`).sort();
+  } finally {
+    db.close();
+  }
 }

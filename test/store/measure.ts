@@ -59,7 +59,7 @@ async function bigWrite(dir: string, coalesce: number): Promise<number> {
   await pipeline(chunks(BIG), w);
   const seg = await w.finish();
   const ms = performance.now() - t0;
-  await blobs.remove([seg]);
+  await blobs.delete([seg]);
   return BIG / 1048576 / (ms / 1000);
 }
 

@@ -7,7 +7,7 @@ import { openSqliteMetaStore, toCode, type SqliteMetaStore } from '../../src/sto
 import { listRange, prefixUpperBound } from '../../src/store/meta/sqlite-records.js';
 import { SCHEMA_VERSION } from '../../src/store/meta/sqlite-schema.js';
 import { META_STORE_ERROR_CODES, MetaStoreError, type ObjectRecord, type UserRecord } from '../../src/store/meta/types.js';
-import { T0, objectRecord, partRecord, tempDir, uploadRecord } from './helpers.js';
+import { T0, journalOf, objectRecord, partRecord, referencedBlobIds, tempDir, uploadRecord } from './helpers.js';
 
 const user = (name: string, key: string): UserRecord => ({
   name,
@@ -171,7 +171,7 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
     });
 
     test('objects: full round trip, replace returns old, delete', async (t) => {
-      const { meta } = await open(t);
+      const { meta, dir } = await open(t);
       const obj: ObjectRecord = objectRecord('b', 'dir/ключ 🔑', {
         size: 100,
         checksum: { algorithm: 'CRC32', type: 'COMPOSITE', value: 'AAAAAA==-2' },
@@ -199,7 +199,7 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       assert.deepEqual(replaced, obj);
       const replacedSeg = replaced?.segments[1]?.blob;
       assert.ok(replacedSeg?.kind === 'inline' && Buffer.isBuffer(replacedSeg.data));
-      assert.deepEqual(meta.referencedBlobIds(), new Set());
+      assert.deepEqual(referencedBlobIds(dir), new Set());
       assert.equal(meta.countObjects('b'), 1);
       assert.deepEqual(await meta.deleteObject('b', obj.key), objectRecord('b', obj.key));
       assert.equal(await meta.deleteObject('b', obj.key), undefined);
@@ -319,7 +319,7 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
     });
 
     test('multipart: uploads, parts, listing markers, abort', async (t) => {
-      const { meta } = await open(t);
+      const { meta, dir } = await open(t);
       const t1 = new Date(T0.getTime() + 1000);
       await Promise.all([
         meta.createUpload(uploadRecord('u3', 'b', 'k1', t1)),
@@ -348,7 +348,7 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       assert.deepEqual(meta.getParts('u2').map((p) => p.partNumber), [1, 2, 3]);
       assert.deepEqual(meta.getParts('u2')[0], partRecord('u2', 1));
       assert.deepEqual(meta.listParts('u2', 1, 1).map((p) => p.partNumber), [2]);
-      assert.deepEqual(meta.referencedBlobIds(), new Set(['b'.repeat(32), 'd'.repeat(32)]));
+      assert.deepEqual(referencedBlobIds(dir), new Set(['b'.repeat(32), 'd'.repeat(32)]));
 
       const parts = await meta.abortUpload('u2');
       assert.deepEqual(parts?.map((p) => p.partNumber), [1, 2, 3]);
@@ -356,11 +356,13 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       assert.ok(inline?.kind === 'inline' && Buffer.isBuffer(inline.data));
       assert.equal(await meta.abortUpload('u2'), undefined);
       assert.deepEqual(meta.getParts('u2'), []);
-      assert.deepEqual(meta.referencedBlobIds(), new Set());
+      assert.deepEqual(referencedBlobIds(dir), new Set());
+      // The replaced part and every aborted one are journaled, in the transactions that freed them.
+      assert.deepEqual(journalOf(dir), [`${'b'.repeat(32)}: part-aborted`, `${'c'.repeat(32)}: part-replaced`, `${'d'.repeat(32)}: part-aborted`]);
     });
 
     test('completeUpload is atomic and reports unused parts', async (t) => {
-      const { meta } = await open(t);
+      const { meta, dir } = await open(t);
       await meta.putObject(objectRecord('b', 'big'));
       await meta.createUpload(uploadRecord('u', 'b', 'big'));
       const ids = ['1', '2', '3'].map((c) => c.repeat(32));
@@ -379,7 +381,8 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       assert.equal(meta.getUpload('u'), undefined);
       assert.deepEqual(meta.getParts('u'), []);
       assert.deepEqual(meta.getObject('b', 'big'), object);
-      assert.deepEqual(meta.referencedBlobIds(), new Set([ids[0], ids[2]]));
+      assert.deepEqual(referencedBlobIds(dir), new Set([ids[0], ids[2]]));
+      assert.deepEqual(journalOf(dir), [`${ids[1]}: part-unused`]);
       // completing again fails and changes nothing
       await assert.rejects(meta.completeUpload('u', objectRecord('b', 'big')), isCode('STRONGBOX_UPLOAD_MISSING'));
       assert.deepEqual(meta.getObject('b', 'big'), object);

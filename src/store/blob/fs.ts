@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
-import { mkdir, opendir, readdir, unlink } from 'node:fs/promises';
+import { mkdir, opendir, readdir, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { BlobStoreError, type BlobSegment, type BlobStore, type BlobWriter } from './types.js';
+import { BLOB_WRITER_REFRESH_MS, BlobStoreError, type BlobIntentHook, type BlobSegment, type BlobStore, type BlobWriter } from './types.js';
 import { FreeSpace, StorageFullError, isNoSpace, type FreeSpaceOptions } from '../free-space.js';
 
 /**
@@ -53,7 +53,14 @@ export interface FsBlobStoreOptions {
   readonly freeSpace?: FreeSpaceOptions;
   /** Tests: replace file system calls to inject faults. */
   readonly fs?: Partial<BlobFs>;
+  /**
+   * Journals each file blob before its rename makes it visible (openStores wires it to the
+   * metadata store's reclaim journal); without it (tests of the blob store alone) nothing is.
+   */
+  readonly registerIntent?: BlobIntentHook;
 }
+
+type FileBlob = Extract<BlobSegment, { kind: 'file' }>;
 
 const isErrno = (err: unknown, code: string): boolean =>
   (err as NodeJS.ErrnoException | null)?.code === code;
@@ -131,6 +138,8 @@ class FsBlobWriter extends Writable implements BlobWriter {
   /** The file operation in progress (open, write, sync, close), so cleanup can wait for it. */
   private io: Promise<unknown> = Promise.resolve();
   private aborting: Promise<void> | undefined;
+  /** When the temporary file was last written (its mtime): kept fresh for the sweep of leftovers. */
+  private lastFileWrite = 0;
 
   constructor(
     private readonly store: FsBlobStore,
@@ -151,7 +160,10 @@ class FsBlobWriter extends Writable implements BlobWriter {
     this.buffered.push(chunk);
     this.bufferedBytes += chunk.length;
     if (this.state === 'buffering' && this.bufferedBytes <= this.inlineMax) return cb();
-    if (this.bufferedBytes < this.coalesce) {
+    // A slow body is still written every BLOB_WRITER_REFRESH_MS, so that its temporary file
+    // never looks abandoned to sweepUnfinished.
+    const stale = this.fd !== undefined && performance.now() - this.lastFileWrite >= BLOB_WRITER_REFRESH_MS;
+    if (this.bufferedBytes < this.coalesce && !stale) {
       if (this.state === 'buffering') {
         this.state = 'file';
         this.track(this.openTmp()).then(() => cb(), cb);
@@ -183,6 +195,7 @@ class FsBlobWriter extends Writable implements BlobWriter {
     this.tmpPath = path;
     try {
       this.fd = await this.store.fs.open(path, 'wx', 0o600);
+      this.lastFileWrite = performance.now();
     } catch (err) {
       this.tmpPath = undefined;
       throw this.store.failure('cannot create temporary blob file', err);
@@ -200,6 +213,7 @@ class FsBlobWriter extends Writable implements BlobWriter {
     try {
       await writeAll(this.store.fs, this.fd, bufs);
       this.fileBytes += size;
+      this.lastFileWrite = performance.now();
     } catch (err) {
       throw this.store.failure('blob write failed', err);
     } finally {
@@ -231,14 +245,22 @@ class FsBlobWriter extends Writable implements BlobWriter {
     const tmp = this.tmpPath;
     if (fd === undefined || tmp === undefined) throw ioError('blob writer lost its file', null);
     const size = this.fileBytes;
-    try {
+    const id = randomBytes(16).toString('hex');
+    // The intent must be durable before the rename makes the blob visible: a crash after the
+    // rename leaves a blob that only the journal knows of. Written while the data syncs, so it
+    // costs no latency unless the metadata commit is the slower of the two.
+    const intent = this.store.registerIntent({ kind: 'file', id, size });
+    const synced = (async () => {
       await this.store.fs.fdatasync(fd);
       this.fd = undefined;
       await this.store.fs.close(fd);
-    } catch (err) {
-      throw this.store.failure('blob sync failed', err);
+    })();
+    const [data, journaled] = await Promise.allSettled([synced, intent]);
+    if (data.status === 'rejected') throw this.store.failure('blob sync failed', data.reason);
+    if (journaled.status === 'rejected') {
+      const err: unknown = journaled.reason;
+      throw err instanceof StorageFullError ? err : ioError('cannot journal the blob before making it visible', err);
     }
-    const id = randomBytes(16).toString('hex');
     const { dir, path } = await this.store.prepareDir(id);
     try {
       await this.store.fs.rename(tmp, path);
@@ -407,7 +429,9 @@ export class FsBlobStore implements BlobStore {
     this.fs = { ...NODE_BLOB_FS, ...opts.fs };
     this.dirs = new DirSyncer(this.fs);
     this.space = new FreeSpace(dir, opts.freeSpace);
+    this.intentHook = opts.registerIntent;
   }
+  private readonly intentHook: BlobIntentHook | undefined;
 
   /**
    * Throws StorageFullError when the blobs' volume is below its free-space floor, or would
@@ -441,38 +465,9 @@ export class FsBlobStore implements BlobStore {
     return new FileRangeReader(path, first, last, chunkSize);
   }
 
-  /** Reader counts per blob id; a leased blob's removal waits for its last reader. */
-  private readonly leases = new Map<string, number>();
-  private readonly removeWhenReleased = new Set<string>();
-
-  lease(segments: readonly BlobSegment[]): () => void {
-    const ids = segments.flatMap((s) => (s.kind === 'file' ? [s.id] : []));
-    for (const id of ids) this.leases.set(id, (this.leases.get(id) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      for (const id of ids) {
-        const n = (this.leases.get(id) ?? 1) - 1;
-        if (n > 0) {
-          this.leases.set(id, n);
-          continue;
-        }
-        this.leases.delete(id);
-        if (this.removeWhenReleased.delete(id)) {
-          unlink(this.blobPath(id)).catch(() => undefined /* a leftover is found by the next scrub */);
-        }
-      }
-    };
-  }
-
-  async remove(segments: readonly BlobSegment[]): Promise<void> {
+  async delete(segments: readonly BlobSegment[]): Promise<void> {
     for (const s of segments) {
       if (s.kind !== 'file') continue;
-      if (this.leases.has(s.id)) {
-        this.removeWhenReleased.add(s.id);
-        continue;
-      }
       try {
         await unlink(this.blobPath(s.id));
       } catch (err) {
@@ -482,36 +477,49 @@ export class FsBlobStore implements BlobStore {
   }
 
   /**
-   * Remove every temporary file and every blob `isReferenced` rejects. Run it only while no
-   * writer is active (at start, before serving): an in-flight blob is not referenced yet.
+   * Remove temporary files not written for `olderThanMs` (by their mtime): leftovers of a
+   * process killed mid-write. An active writer writes its file at least every
+   * BLOB_WRITER_REFRESH_MS while bytes arrive, and a body that sends nothing for the
+   * body-idle timeout is cut off, so `olderThanMs` must exceed both.
    */
-  async scrub(isReferenced: (id: string) => boolean): Promise<number> {
+  async sweepUnfinished(olderThanMs: number): Promise<number> {
     let removed = 0;
-    const drop = async (path: string): Promise<void> => {
+    const now = Date.now();
+    for (const name of await readdir(this.tmpDir)) {
+      const path = join(this.tmpDir, name);
       try {
+        if (now - (await stat(path)).mtimeMs < olderThanMs) continue;
         await unlink(path);
         removed++;
       } catch (err) {
-        if (!isErrno(err, 'ENOENT')) throw ioError('scrub cannot remove a file', err);
-      }
-    };
-    for (const name of await readdir(this.tmpDir)) await drop(join(this.tmpDir, name));
-    for (const ea of await readdir(this.blobsDir, { withFileTypes: true })) {
-      if (!ea.isDirectory()) continue;
-      const a = ea.name;
-      const da = join(this.blobsDir, a);
-      for (const eb of await readdir(da, { withFileTypes: true })) {
-        if (!eb.isDirectory()) continue;
-        const b = eb.name;
-        const db = join(da, b);
-        for await (const entry of await opendir(db)) {
-          const id = entry.name;
-          const ours = ID_RE.test(id) && id.startsWith(a + b);
-          if (entry.isFile() && (!ours || !isReferenced(id))) await drop(join(db, id));
-        }
+        if (!isErrno(err, 'ENOENT')) throw ioError('cannot remove a temporary file', err);
       }
     }
     return removed;
+  }
+
+  /**
+   * Every blob file, for the one-time sweep after an upgrade from a version without the
+   * reclaim journal (openStores). Files under blobs/ that are not ours are left alone.
+   */
+  async *listFileBlobs(): AsyncGenerator<FileBlob> {
+    for (const ea of await readdir(this.blobsDir, { withFileTypes: true })) {
+      if (!ea.isDirectory()) continue;
+      const da = join(this.blobsDir, ea.name);
+      for (const eb of await readdir(da, { withFileTypes: true })) {
+        if (!eb.isDirectory()) continue;
+        const db = join(da, eb.name);
+        for await (const entry of await opendir(db)) {
+          const id = entry.name;
+          if (!entry.isFile() || !ID_RE.test(id) || !id.startsWith(ea.name + eb.name)) continue;
+          try {
+            yield { kind: 'file', id, size: (await stat(join(db, id))).size };
+          } catch (err) {
+            if (!isErrno(err, 'ENOENT')) throw ioError('cannot list blobs', err);
+          }
+        }
+      }
+    }
   }
 
   async close(): Promise<void> {
@@ -519,6 +527,11 @@ export class FsBlobStore implements BlobStore {
   }
 
   // ---- used by writers ----
+
+  /** @internal journal a blob before it becomes visible (resolves at once without a hook) */
+  registerIntent(blob: FileBlob): Promise<void> {
+    return this.intentHook === undefined ? Promise.resolve() : this.intentHook(blob);
+  }
 
   /** @internal */
   tmpPath(): string {

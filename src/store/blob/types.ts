@@ -13,11 +13,25 @@ export const segmentSize = (s: BlobSegment): number => (s.kind === 'file' ? s.si
 
 /** A writable stream of stored bytes; nothing becomes visible until `finish()` resolves. */
 export interface BlobWriter extends Writable {
-  /** Flush, fsync, rename into place and fsync the directory; resolves when durable. */
+  /**
+   * Make the blob durable and visible; resolves when it is. Before a stored (non-inline) blob
+   * becomes visible, the store registers a reclaim intent for it (BlobIntentHook), so that a
+   * blob no commit ever references is reclaimed after the grace period.
+   */
   finish(): Promise<BlobSegment>;
   /** Remove whatever was written so far. Safe to call more than once, and after finish(). */
   abort(): Promise<void>;
 }
+
+/**
+ * Durably journals a blob about to become visible (MetaStore.registerBlobIntents). Given to a
+ * blob store when it is opened (src/store/open-stores.ts), so that blob stores never import
+ * the metadata store.
+ */
+export type BlobIntentHook = (blob: Extract<BlobSegment, { kind: 'file' }>) => Promise<void>;
+
+/** An active writer's unfinished leftovers are touched at least this often while bytes arrive. */
+export const BLOB_WRITER_REFRESH_MS = 5000;
 
 export interface BlobStore {
   /**
@@ -38,18 +52,18 @@ export interface BlobStore {
    */
   read(segment: BlobSegment, start: number, end: number, chunkSize?: number): Readable;
   /**
-   * Marks segments as being read: a `remove()` meanwhile waits until the returned release
-   * function has been called, so a reader that found a record streams it to the end even
-   * if a concurrent write replaces or deletes it.
+   * Remove stored blobs now; inline segments are ignored and a missing blob is not an error
+   * (idempotent). Blobs are reclaimed through the metadata store's journal after a grace
+   * period (src/store/reclaim.ts), never by the request that freed them: its drain calls
+   * this, and so may a writer discarding a blob of its own that no commit referenced.
    */
-  lease(segments: readonly BlobSegment[]): () => void;
-  /** Reclaim file segments no longer referenced (or, if leased, once released). Missing files are not an error. */
-  remove(segments: readonly BlobSegment[]): Promise<void>;
+  delete(segments: readonly BlobSegment[]): Promise<void>;
   /**
-   * Remove leftovers of interrupted writes (temporary files) and file blobs that no
-   * metadata references. Returns how many files it removed.
+   * Remove leftovers of writes that never finished (a process killed mid-body: temporary
+   * files, staging uploads) untouched for at least `olderThanMs`. An active writer touches its
+   * leftovers at least every BLOB_WRITER_REFRESH_MS while bytes arrive. Returns how many went.
    */
-  scrub(isReferenced: (id: string) => boolean): Promise<number>;
+  sweepUnfinished(olderThanMs: number): Promise<number>;
   close(): Promise<void>;
 }
 

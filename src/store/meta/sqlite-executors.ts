@@ -37,9 +37,10 @@ export class WalSyncExecutor implements BatchExecutor {
   constructor(
     private readonly db: Database.Database,
     private readonly walPath: string,
+    reclaimGraceMs: number,
   ) {
     db.pragma('synchronous = NORMAL');
-    this.writer = new BatchWriter(db);
+    this.writer = new BatchWriter(db, reclaimGraceMs);
   }
 
   run(ops: readonly WriteOp[]): Promise<OpResult[]> {
@@ -80,8 +81,8 @@ export class WalSyncExecutor implements BatchExecutor {
 export class InlineExecutor implements BatchExecutor {
   readonly pipelined = false;
   private readonly writer: BatchWriter;
-  constructor(db: Database.Database) {
-    this.writer = new BatchWriter(db);
+  constructor(db: Database.Database, reclaimGraceMs: number) {
+    this.writer = new BatchWriter(db, reclaimGraceMs);
   }
   run(ops: readonly WriteOp[]): Promise<OpResult[]> {
     return Promise.resolve(this.writer.applyBatch(ops));
@@ -105,8 +106,8 @@ export class ThreadExecutor implements BatchExecutor {
   private failed: Error | undefined;
   private readonly exited: Promise<void>;
 
-  constructor(path: string) {
-    const data: WorkerData = { path };
+  constructor(path: string, reclaimGraceMs: number) {
+    const data: WorkerData = { path, reclaimGraceMs };
     this.worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: data });
     this.worker.unref();
     this.worker.on('message', (msg: { id: number; results: OpResult[] }) => {

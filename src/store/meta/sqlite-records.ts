@@ -13,9 +13,19 @@ import type {
   ObjectSegment,
   ObjectSummary,
   PartRecord,
+  ReclaimEntry,
+  ReclaimReason,
+  FileBlob,
   UploadRecord,
   UserRecord,
 } from './types.js';
+
+/** A journal entry's blob, checked: the journal only ever names file blobs by their id. */
+function fileBlobFromJson(text: string): FileBlob {
+  const b = JSON.parse(text) as { kind?: unknown; id?: unknown; size?: unknown };
+  if (b.kind !== 'file' || typeof b.id !== 'string' || typeof b.size !== 'number') throw new Error(`malformed reclaim entry ${text}`);
+  return { kind: 'file', id: b.id, size: b.size };
+}
 
 /** Keys are stored as their UTF-8 bytes so SQLite orders them with memcmp, as S3 does. */
 export const keyBytes = (key: string): Buffer => Buffer.from(key, 'utf8');
@@ -383,10 +393,8 @@ export class Reader {
       kmsKeys: p('SELECT * FROM kms_keys ORDER BY created_at, key_id'),
       kmsAlias: p('SELECT * FROM kms_aliases WHERE name = ?'),
       kmsAliases: p('SELECT * FROM kms_aliases ORDER BY name'),
-      blobIds: p(
-        `SELECT blob_id FROM object_segments WHERE blob_id IS NOT NULL
-         UNION ALL SELECT blob_id FROM parts WHERE blob_id IS NOT NULL`,
-      ).pluck(),
+      dueReclaims: p('SELECT id, blob, due_at, reason FROM reclaim WHERE due_at <= ? ORDER BY due_at, id LIMIT ?'),
+      sweepPending: p(`SELECT 1 FROM reclaim_sweep WHERE name = 'unreferenced'`).pluck(),
     };
   }
 
@@ -504,9 +512,12 @@ export class Reader {
     return r && partFromRow(r);
   }
 
-  referencedBlobIds(): Set<string> {
-    const ids = new Set<string>();
-    for (const id of this.s.blobIds.iterate()) ids.add(id as string);
-    return ids;
+  /** Journal entries due at `now` (the store's clock), oldest first. */
+  dueReclaims(now: number, limit: number): ReclaimEntry[] {
+    const rows = this.s.dueReclaims.all(now, Math.max(0, Math.floor(limit))) as { id: number; blob: string; due_at: number; reason: string }[];
+    return rows.map((r) => ({ id: r.id, blob: fileBlobFromJson(r.blob), dueAt: new Date(r.due_at), reason: r.reason as ReclaimReason }));
+  }
+  orphanSweepPending(): boolean {
+    return this.s.sweepPending.get() !== undefined;
   }
 }

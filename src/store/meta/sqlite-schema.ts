@@ -92,6 +92,28 @@ const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // 3: the reclaim journal (blobs freed by a commit, or written and not yet referenced: intents),
+  // the lease that lets one process at a time drain it, and a one-time sweep of the blobs an
+  // older version left unreferenced (it scrubbed at start instead). A database that has served
+  // (it has a user) gets the sweep; a new one has nothing to sweep.
+  `
+  CREATE TABLE reclaim (
+    id      INTEGER PRIMARY KEY,
+    blob_id TEXT NOT NULL,
+    blob    TEXT NOT NULL,
+    due_at  INTEGER NOT NULL,
+    reason  TEXT NOT NULL
+  );
+  CREATE INDEX reclaim_due ON reclaim(due_at, id);
+  CREATE INDEX reclaim_blob ON reclaim(blob_id);
+  CREATE TABLE reclaim_lease (
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE TABLE reclaim_sweep (name TEXT PRIMARY KEY);
+  INSERT INTO reclaim_sweep (name) SELECT 'unreferenced' WHERE EXISTS (SELECT 1 FROM users);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -12,12 +12,14 @@ export type WorkerRequest =
 
 export interface WorkerData {
   readonly path: string;
+  readonly reclaimGraceMs: number;
 }
 
 const port = parentPort;
 if (port === null) throw new Error('sqlite-worker must run as a worker thread');
-const db = openDatabase((workerData as WorkerData).path, false);
-const writer = new BatchWriter(db);
+const data = workerData as WorkerData;
+const db = openDatabase(data.path, false);
+const writer = new BatchWriter(db, data.reclaimGraceMs);
 
 port.on('message', (msg: WorkerRequest) => {
   if (msg.type === 'close') {

@@ -9,8 +9,9 @@ import {
   segmentMetaJson,
   uploadMetaJson,
 } from './sqlite-records.js';
-import { MetaStoreError } from './types.js';
+import { MetaStoreError, type FileBlob, type ReclaimReason } from './types.js';
 import { STORAGE_FULL, isNoSpace } from '../free-space.js';
+import type { BlobSegment } from '../blob/types.js';
 import type { BucketChange, BucketRecord, EncryptionRecord, ObjectRecord, PartRecord, UploadRecord } from './types.js';
 
 /** One queued write. Plain data, so it can cross to the writer thread. */
@@ -25,7 +26,15 @@ export type WriteOp =
   | { readonly op: 'createUpload'; readonly upload: UploadRecord }
   | { readonly op: 'putPart'; readonly part: PartRecord }
   | { readonly op: 'abortUpload'; readonly uploadId: string }
-  | { readonly op: 'completeUpload'; readonly uploadId: string; readonly object: ObjectRecord };
+  | { readonly op: 'completeUpload'; readonly uploadId: string; readonly object: ObjectRecord }
+  | { readonly op: 'registerBlobIntents'; readonly blobs: readonly FileBlob[] }
+  | { readonly op: 'takeReclaimLease'; readonly holder: string; readonly ttlMs: number }
+  | { readonly op: 'releaseReclaimLease'; readonly holder: string }
+  | { readonly op: 'finishReclaims'; readonly entryIds: readonly number[] }
+  | { readonly op: 'journalOrphans'; readonly blobs: readonly FileBlob[]; readonly done: boolean };
+
+/** The one drain lease's row name. */
+export const RECLAIM_LEASE = 'reclaim';
 
 interface MetaRow {
   id: number | string;
@@ -50,7 +59,14 @@ export class BatchWriter {
 
   private readonly tx: Record<'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit' | 'rollback', Database.Statement>;
 
-  constructor(private readonly db: Database.Database) {
+  /**
+   * `reclaimGraceMs`: how long after its entry is written a journaled blob may be removed.
+   * The clock is this host's (`Date.now()` here, never a caller's): one host holds the database.
+   */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly reclaimGraceMs: number,
+  ) {
     this.reader = new Reader(db);
     const p = (sql: string) => db.prepare(sql);
     // Prepared once: exec() would parse these statements again for every op of every batch.
@@ -94,6 +110,19 @@ export class BatchWriter {
            blob_id, blob_size, data, meta)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      journal: p('INSERT INTO reclaim (blob_id, blob, due_at, reason) VALUES (?, ?, ?, ?)'),
+      unjournal: p('DELETE FROM reclaim WHERE blob_id = ?'),
+      finishReclaim: p('DELETE FROM reclaim WHERE id = ?'),
+      journaled: p('SELECT 1 FROM reclaim WHERE blob_id = ? LIMIT 1').pluck(),
+      referencedBySegment: p('SELECT 1 FROM object_segments WHERE blob_id = ? LIMIT 1').pluck(),
+      referencedByPart: p('SELECT 1 FROM parts WHERE blob_id = ? LIMIT 1').pluck(),
+      sweepDone: p(`DELETE FROM reclaim_sweep WHERE name = 'unreferenced'`),
+      takeLease: p(
+        `INSERT INTO reclaim_lease (name, holder, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+         WHERE reclaim_lease.holder = excluded.holder OR reclaim_lease.expires_at <= ?`,
+      ),
+      releaseLease: p('DELETE FROM reclaim_lease WHERE name = ? AND holder = ?'),
     };
   }
 
@@ -150,7 +179,45 @@ export class BatchWriter {
         return this.abortUpload(op.uploadId);
       case 'completeUpload':
         return this.completeUpload(op.uploadId, op.object);
+      case 'registerBlobIntents':
+        for (const b of op.blobs) this.journal(b, 'intent');
+        return undefined;
+      case 'takeReclaimLease': {
+        const now = Date.now();
+        return this.s.takeLease.run(RECLAIM_LEASE, op.holder, now + op.ttlMs, now).changes > 0;
+      }
+      case 'releaseReclaimLease':
+        this.s.releaseLease.run(RECLAIM_LEASE, op.holder);
+        return undefined;
+      case 'finishReclaims':
+        for (const id of op.entryIds) this.s.finishReclaim.run(id);
+        return undefined;
+      case 'journalOrphans':
+        return this.journalOrphans(op.blobs, op.done);
     }
+  }
+
+  /** One journal entry, due after the grace period. */
+  private journal(blob: BlobSegment, reason: ReclaimReason): void {
+    if (blob.kind !== 'file') return; // inline bytes go with their row
+    const entry: FileBlob = { kind: 'file', id: blob.id, size: blob.size };
+    this.s.journal.run(blob.id, JSON.stringify(entry), Date.now() + this.reclaimGraceMs, reason);
+  }
+
+  /** A commit that references `blob` keeps it: its intent (or any other entry) goes. */
+  private keep(blob: BlobSegment): void {
+    if (blob.kind === 'file') this.s.unjournal.run(blob.id);
+  }
+
+  private journalOrphans(blobs: readonly FileBlob[], done: boolean): number {
+    let n = 0;
+    for (const b of blobs) {
+      if (this.s.journaled.get(b.id) !== undefined || this.s.referencedBySegment.get(b.id) !== undefined || this.s.referencedByPart.get(b.id) !== undefined) continue;
+      this.journal(b, 'orphan');
+      n++;
+    }
+    if (done) this.s.sweepDone.run();
+    return n;
   }
 
   private createBucket(b: BucketRecord): void {
@@ -209,7 +276,13 @@ export class BatchWriter {
         throw new MetaStoreError('STRONGBOX_OBJECT_CHANGED', `${o.bucket}/${o.key} changed meanwhile`);
       }
     }
-    if (old !== undefined) this.s.deleteObject.run(old.id);
+    if (old !== undefined) {
+      this.s.deleteObject.run(old.id);
+      // What the new version still uses (a copy onto itself keeps its blobs) stays.
+      const kept = new Set(o.segments.flatMap((s) => (s.blob.kind === 'file' ? [s.blob.id] : [])));
+      for (const seg of old.record.segments) if (seg.blob.kind === 'file' && !kept.has(seg.blob.id)) this.journal(seg.blob, 'replaced');
+    }
+    for (const seg of o.segments) this.keep(seg.blob);
     const info = this.s.insertObject.run(
       o.bucket,
       keyBytes(o.key),
@@ -232,8 +305,10 @@ export class BatchWriter {
 
   private deleteObject(bucket: string, key: string): ObjectRecord | undefined {
     const old = this.reader.getObjectWithId(bucket, key);
-    if (old !== undefined) this.s.deleteObject.run(old.id);
-    return old?.record;
+    if (old === undefined) return undefined;
+    this.s.deleteObject.run(old.id);
+    for (const seg of old.record.segments) this.journal(seg.blob, 'deleted');
+    return old.record;
   }
 
   private createUpload(u: UploadRecord): void {
@@ -265,6 +340,8 @@ export class BatchWriter {
       c.data,
       partMetaJson(p),
     );
+    if (old !== undefined && !(old.blob.kind === 'file' && p.blob.kind === 'file' && old.blob.id === p.blob.id)) this.journal(old.blob, 'part-replaced');
+    this.keep(p.blob);
     return old;
   }
 
@@ -272,6 +349,7 @@ export class BatchWriter {
     if (this.s.uploadExists.get(uploadId) === undefined) return undefined;
     const parts = this.reader.getParts(uploadId);
     this.s.deleteUpload.run(uploadId); // parts go with it (ON DELETE CASCADE)
+    for (const p of parts) this.journal(p.blob, 'part-aborted');
     return parts;
   }
 
@@ -293,6 +371,7 @@ export class BatchWriter {
       p.blob.kind === 'file' ? !usedFiles.has(p.blob.id) : !usedNumbers.has(p.partNumber),
     );
     this.s.deleteUpload.run(uploadId);
+    for (const p of unusedParts) this.journal(p.blob, 'part-unused');
     const replaced = this.putObject(object);
     return { replaced, unusedParts };
   }

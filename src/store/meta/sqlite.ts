@@ -7,6 +7,7 @@ import type { OpResult, WriteOp } from './sqlite-writer.js';
 import { InlineExecutor, ThreadExecutor, WalSyncExecutor, type BatchExecutor } from './sqlite-executors.js';
 import { FreeSpace, STORAGE_FULL, StorageFullError, isNoSpace, type FreeSpaceOptions } from '../free-space.js';
 import { RESERVE_PIECES, SpaceReserve } from './space-reserve.js';
+import { DEFAULT_RECLAIM_GRACE_MS } from '../reclaim.js';
 import {
   MetaStoreError,
   isMetaStoreErrorCode,
@@ -21,6 +22,8 @@ import {
   type MetaStoreErrorCode,
   type ObjectRecord,
   type ObjectSummary,
+  type FileBlob,
+  type ReclaimEntry,
   type PartRecord,
   type UploadRecord,
   type UserRecord,
@@ -46,6 +49,12 @@ export interface SqliteMetaStoreOptions {
    * here): none. openStores, which the server uses, keeps DEFAULT_RESERVE_BYTES.
    */
   readonly reserveBytes?: number;
+  /**
+   * How long a blob freed by a commit (or written and never referenced) stays before the drain
+   * may remove it: a GET that read the old record meanwhile streams it to the end. Default
+   * DEFAULT_RECLAIM_GRACE_MS (10 minutes).
+   */
+  readonly reclaimGraceMs?: number;
 }
 
 /**
@@ -53,7 +62,17 @@ export interface SqliteMetaStoreOptions {
  * the object's segments). At a full volume they may use the reserve; everything else is
  * refused there with StorageFullError.
  */
-const RESERVE_OPS: ReadonlySet<WriteOp['op']> = new Set<WriteOp['op']>(['deleteObject', 'deleteBucket', 'abortUpload', 'completeUpload', 'updateBucket']);
+const RESERVE_OPS: ReadonlySet<WriteOp['op']> = new Set<WriteOp['op']>([
+  'deleteObject',
+  'deleteBucket',
+  'abortUpload',
+  'completeUpload',
+  'updateBucket',
+  // Draining the journal is what gives blob space back.
+  'takeReclaimLease',
+  'releaseReclaimLease',
+  'finishReclaims',
+]);
 /** How often such an op is retried on a full volume (each time with a piece of the reserve and a checkpoint). */
 const MAX_FULL_RETRIES = RESERVE_PIECES;
 
@@ -112,12 +131,13 @@ export class SqliteMetaStore implements MetaStore {
     this.reader = new Reader(db);
     this.maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
     const writer = opts.writer ?? 'wal-sync';
+    const grace = opts.reclaimGraceMs ?? DEFAULT_RECLAIM_GRACE_MS;
     this.executor =
       writer === 'thread'
-        ? new ThreadExecutor(path)
+        ? new ThreadExecutor(path, grace)
         : writer === 'inline'
-          ? new InlineExecutor(db)
-          : new WalSyncExecutor(db, `${path}-wal`);
+          ? new InlineExecutor(db, grace)
+          : new WalSyncExecutor(db, `${path}-wal`, grace);
     this.s = {
       insertUser: db.prepare(
         `INSERT INTO users (name, access_key_id, secret_access_key, is_root, created_at)
@@ -396,8 +416,34 @@ export class SqliteMetaStore implements MetaStore {
     return { replaced: fixObject(r.replaced), unusedParts: r.unusedParts.map(fixPart) };
   }
 
-  referencedBlobIds(): Set<string> {
-    return this.reader.referencedBlobIds();
+  // ---- the reclaim journal ----
+
+  registerBlobIntents(blobs: readonly FileBlob[]): Promise<void> {
+    if (blobs.length === 0) return Promise.resolve();
+    return this.enqueue<void>({ op: 'registerBlobIntents', blobs: blobs.map((b) => ({ kind: 'file', id: b.id, size: b.size })) });
+  }
+  takeReclaimLease(holder: string, ttlMs: number): Promise<boolean> {
+    return this.enqueue<boolean>({ op: 'takeReclaimLease', holder, ttlMs });
+  }
+  releaseReclaimLease(holder: string): Promise<void> {
+    return this.enqueue<void>({ op: 'releaseReclaimLease', holder });
+  }
+  dueReclaims(limit: number): Promise<ReclaimEntry[]> {
+    try {
+      return Promise.resolve(this.reader.dueReclaims(Date.now(), limit));
+    } catch (err) {
+      return Promise.reject(new MetaStoreError('STRONGBOX_META_IO', 'cannot read the reclaim journal', { cause: err }));
+    }
+  }
+  finishReclaims(entryIds: readonly number[]): Promise<void> {
+    if (entryIds.length === 0) return Promise.resolve();
+    return this.enqueue<void>({ op: 'finishReclaims', entryIds: [...entryIds] });
+  }
+  orphanSweepPending(): Promise<boolean> {
+    return Promise.resolve(this.reader.orphanSweepPending());
+  }
+  journalOrphans(blobs: readonly FileBlob[], done: boolean): Promise<number> {
+    return this.enqueue<number>({ op: 'journalOrphans', blobs: blobs.map((b) => ({ kind: 'file', id: b.id, size: b.size })), done });
   }
 
   /**

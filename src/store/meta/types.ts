@@ -247,9 +247,70 @@ export interface MetaStore {
    */
   requireRoom(): void;
 
-  /** Every file blob id referenced by objects or parts (for the scrub at start). */
-  referencedBlobIds(): Set<string>;
+  // the reclaim journal (docs/adr/0001-embedded-storage.md): blobs are never removed by the
+  // request that frees them, but through entries written in the same transaction, due after the
+  // store's grace period (measured by the store's clock), drained by one process at a time.
+  // putObject, deleteObject, putPart, abortUpload and completeUpload write entries for the file
+  // blobs they stop referencing; every commit that references a file blob deletes its entries.
+
+  /**
+   * Durably records that these file blobs are about to become visible without a record naming
+   * them yet (a writer, before its rename): if no commit references them within the grace
+   * period, they are reclaimed. Called in parallel with the blob's own sync.
+   */
+  registerBlobIntents(blobs: readonly FileBlob[]): Promise<void>;
+  /**
+   * Takes (or renews) the drain lease for `holder` until `ttlMs` from now, by the store's clock,
+   * if it is free, expired or already held by `holder`: a compare-and-set in one transaction.
+   * Resolves whether `holder` now holds it.
+   */
+  takeReclaimLease(holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up if `holder` holds it, so the next pass (of any process) need not wait. */
+  releaseReclaimLease(holder: string): Promise<void>;
+  /** At most `limit` entries that are due now, oldest first. */
+  dueReclaims(limit: number): Promise<ReclaimEntry[]>;
+  /** Deletes drained entries (after their blobs are gone; a repeat only repeats a harmless delete). */
+  finishReclaims(entryIds: readonly number[]): Promise<void>;
+  /**
+   * Whether a one-time sweep of unreferenced blobs is pending (a database first written by a
+   * version without the journal, whose orphans only its start-up scrub knew about).
+   */
+  orphanSweepPending(): Promise<boolean>;
+  /**
+   * Journals those of `blobs` that nothing references and no entry names yet (reason
+   * `orphan`, due after the grace period); with `done`, marks the sweep finished in the same
+   * transaction. Resolves how many were journaled.
+   */
+  journalOrphans(blobs: readonly FileBlob[], done: boolean): Promise<number>;
+
   close(): void;
+}
+
+/** A blob stored apart from the metadata (what the reclaim journal names). */
+export type FileBlob = Extract<BlobSegment, { kind: 'file' }>;
+
+/** Why a blob was journaled. */
+export const RECLAIM_REASONS = [
+  /** Written, not yet referenced: removed by the commit that references it. */
+  'intent',
+  /** An object version overwritten (putObject, completeUpload) or deleted. */
+  'replaced',
+  'deleted',
+  /** A part overwritten, aborted, or left out of a completed upload. */
+  'part-replaced',
+  'part-aborted',
+  'part-unused',
+  /** Found unreferenced by the one-time sweep after an upgrade. */
+  'orphan',
+] as const;
+export type ReclaimReason = (typeof RECLAIM_REASONS)[number];
+
+export interface ReclaimEntry {
+  readonly id: number;
+  readonly blob: FileBlob;
+  /** By the store's clock. */
+  readonly dueAt: Date;
+  readonly reason: ReclaimReason;
 }
 
 /**

@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { bodyBytes, bucketName, fileSize, listFiles, s3Client, startServer, type TestServer } from './harness.js';
 import { md5Hex, pseudoRandomBytes, sha256 } from './fixtures/checksums.js';
+import { SHORT_GRACE_ARGS, drainJournal } from './reclaim-drain.js';
 
 const MiB = 1024 * 1024;
 /** Larger than the server's inline limit (64 KiB), so each body gets a blob file. */
@@ -47,12 +48,13 @@ async function countObjects(s3: S3Client): Promise<number> {
 }
 
 /**
- * Blob files are removed after the metadata change commits, possibly a moment later; wait
- * (bounded) for the count to reach `want`, then assert it. The bound only limits a hang.
+ * Blob files are removed by the drain of the reclaim journal (due at once: SHORT_GRACE_ARGS);
+ * drain, count, and retry (bounded) until the count is `want`. The bound only limits a hang.
  */
 async function expectBlobCount(server: TestServer, want: number, what: string): Promise<void> {
   let got = -1;
   for (let i = 0; i < 100; i++) {
+    await drainJournal(server.dataDir);
     got = (await listFiles(blobsDir(server))).length;
     if (got === want) return;
     await new Promise((r) => setTimeout(r, 50));
@@ -66,7 +68,7 @@ describe('durability', () => {
   let bucket: string;
 
   before(async () => {
-    server = await startServer({});
+    server = await startServer({ extraArgs: SHORT_GRACE_ARGS });
     s3 = s3Client(server);
     bucket = bucketName('dur');
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -138,6 +140,7 @@ describe('durability', () => {
   it('overwritten and deleted objects lose their blob files; aborted uploads too', async () => {
     const b = bucketName('blobs');
     await s3.send(new CreateBucketCommand({ Bucket: b }));
+    await drainJournal(server.dataDir); // what earlier tests freed
     const base = (await listFiles(blobsDir(server))).length;
     for (const [i, k] of ['one', 'two', 'three'].entries()) await s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: fileBody(i) }));
     await expectBlobCount(server, base + 3, 'three new objects');
@@ -163,6 +166,7 @@ describe('durability', () => {
         MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag ?? '' }, { PartNumber: 2, ETag: p2b.ETag ?? '' }] },
       }),
     );
+    await drainJournal(server.dataDir);
     const afterComplete = (await listFiles(blobsDir(server))).length;
     assert.ok(afterComplete > base && afterComplete <= base + 2, `a completed 2-part object uses 1 or 2 files (got ${afterComplete - base})`);
     await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'mpu' }));
@@ -183,7 +187,7 @@ describe('durability: SIGKILL during an upload', () => {
   let dataDir: string;
 
   before(async () => {
-    server = await startServer({});
+    server = await startServer({ extraArgs: SHORT_GRACE_ARGS });
     dataDir = server.dataDir;
   });
   after(async () => {
@@ -231,8 +235,10 @@ describe('durability: SIGKILL during an upload', () => {
     assert.ok(outcomes.every((o) => o !== 'completed'), `no upload can complete: ${outcomes.join(', ')}`);
     s3.destroy();
 
-    restarted = await startServer({ dataDir, root: server.root });
-    assert.deepEqual(await listFiles(tmpDir(restarted)), [], 'temp files removed at start');
+    restarted = await startServer({ dataDir, root: server.root, extraArgs: SHORT_GRACE_ARGS });
+    // The killed writers' temporary files are leftovers once nothing writes (0: this server is idle).
+    await drainJournal(dataDir, { unfinishedAfterMs: 0 });
+    assert.deepEqual(await listFiles(tmpDir(restarted)), [], 'temp files removed by the drain');
     const s3b = s3Client(restarted);
     try {
       const got = await bodyBytes((await s3b.send(new GetObjectCommand({ Bucket: bucket, Key: 'victim' }))).Body);
@@ -262,7 +268,7 @@ describe('durability: restart with an open multipart upload', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('keeps the uploaded parts across a restart (the start-up scrub must not eat them)', async () => {
+  it('keeps the uploaded parts across a restart (the reclaim journal must not eat them)', async () => {
     const first = await startServer({});
     current = first;
     dataDir = first.dataDir;

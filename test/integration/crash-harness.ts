@@ -6,7 +6,8 @@
  *     key it was acknowledged with (after an interrupted re-seal: the old key or the new one);
  *   - nothing torn is served: each object is its last acknowledged version or the one whose
  *     write was in flight, never a mix and never unreadable;
- *   - nothing is orphaned once the start-up scrub has run: no blob that no record names, no
+ *   - nothing is orphaned once the reclaim journal has drained (the server runs with a short
+ *     `--reclaim-grace`; the store's `drain` runs a pass): no blob that no record names, no
  *     temporary file, no part without its upload, no upload nobody created.
  * The store under test is a parameter (`crashSuite(store)`): each store the project gains
  * (PostgreSQL metadata, an S3 blob store) passes its serve arguments and an inventory of what
@@ -59,7 +60,12 @@ export interface CrashStore {
   readonly serveArgs: readonly string[];
   /** Prepare a new data directory (create a database, a blob bucket …); optional. */
   prepare?(dataDir: string): Promise<void>;
-  /** What the store holds; called right after a restart (the scrub has run), before any write. */
+  /**
+   * One pass of the reclaim journal's drain, with temporary files counted as leftovers at any
+   * age (the server is idle then); called right after a restart, before inventory.
+   */
+  drain(dataDir: string): Promise<void>;
+  /** What the store holds; called right after a restart and a drain, before any write. */
   inventory(dataDir: string): Promise<StoreInventory>;
   /** Remove whatever the store keeps outside the data directory; optional. */
   dispose?(dataDir: string): Promise<void>;
@@ -297,7 +303,8 @@ class CrashRun {
       http: true,
       dataDir: this.dataDir,
       root: this.root,
-      extraArgs: ['--allow-insecure-sse-c', ...this.store.serveArgs, ...(crashAt === undefined ? [] : ['--crash-at', crashAt])],
+      // Freed blobs and crashed writes' leftovers are due at once, so the drain can judge orphans.
+      extraArgs: ['--allow-insecure-sse-c', '--reclaim-grace', '0.001', ...this.store.serveArgs, ...(crashAt === undefined ? [] : ['--crash-at', crashAt])],
     });
   }
 
@@ -455,6 +462,7 @@ class CrashRun {
 
   /** Orphans, then every key, then the uploads; the model then holds what was found. */
   async verify(server: TestServer): Promise<void> {
+    await this.store.drain(this.dataDir);
     const inv = await this.store.inventory(this.dataDir);
     const orphans = inv.unreferencedBlobs.length + inv.temporary.length + inv.strayParts;
     if (orphans > 0) {

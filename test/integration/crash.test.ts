@@ -9,11 +9,15 @@ import Database from 'better-sqlite3';
 import { describe } from 'node:test';
 import { listFiles } from './harness.js';
 import { crashSuite, type CrashStore, type StoreInventory } from './crash-harness.js';
+import { drainJournal } from './reclaim-drain.js';
 
 /** Blob files are named by their id under <data>/data/blobs/xx/yy/; temporary ones sit in <data>/data/tmp. */
 const embedded: CrashStore = {
   name: 'sqlite + files',
   serveArgs: [],
+  async drain(dataDir: string): Promise<void> {
+    await drainJournal(dataDir, { unfinishedAfterMs: 0 });
+  },
   async inventory(dataDir: string): Promise<StoreInventory> {
     const files = await listFiles(join(dataDir, 'data', 'blobs'));
     const tmp = join(dataDir, 'data', 'tmp');

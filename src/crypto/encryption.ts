@@ -209,7 +209,7 @@ export interface ReadableObject {
   /**
    * Plaintext bytes [start, end] (inclusive). The first package is decrypted before this
    * resolves, so damage there fails the request before any header is sent; damage found
-   * later errors the stream. The blobs are leased synchronously, at the call.
+   * later errors the stream. Blobs freed meanwhile stay for the reclaim grace period.
    */
   read(blobs: BlobStore, start: number, end: number): Promise<Readable | Buffer>;
   /**

@@ -32,7 +32,7 @@ export interface ServerDeps {
   readonly kms: KeyManagementService;
   readonly log: Logger;
   readonly now: () => Date;
-  /** False until start-up (scrub, credentials) is done; health answers 503 until then. */
+  /** False until start-up (credentials …) is done; health answers 503 until then. */
   ready: boolean;
   /** The per-client connection cap (issue 14); none when absent. */
   readonly slots?: ClientSlots | undefined;

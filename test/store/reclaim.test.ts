@@ -19,6 +19,7 @@ import { openSqliteMetaStore } from '../../src/store/meta/sqlite.js';
 import type { BlobSegment } from '../../src/store/blob/types.js';
 import type { FileBlob, MetaStore } from '../../src/store/meta/types.js';
 import { Reclaimer } from '../../src/store/reclaim.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { T0, journalOf, objectRecord, partRecord, tempDir, uploadRecord } from './helpers.js';
 
 const LEASE_FIXTURE = fileURLToPath(new URL('./fixtures/reclaim-lease.js', import.meta.url));
@@ -70,7 +71,7 @@ test('an overwrite journals the blob it frees in its own transaction; a refused 
   assert.ok(existsSync(blobFile(s, a)), 'nothing is removed by the commit');
   assert.deepEqual(await s.meta.dueReclaims(10), [], 'not due before the grace period');
   await s.meta.deleteObject('b', 'k');
-  assert.deepEqual(journalOf(s.dir), [`${a.id}: replaced`, `${b.id}: deleted`]);
+  assert.deepEqual(journalOf(s.dir), [`${a.id}: replaced`, `${b.id}: deleted`].sort());
   // Inline segments need no entries.
   await s.meta.putObject(objectRecord('b', 'inline'));
   await s.meta.deleteObject('b', 'inline');
@@ -200,4 +201,10 @@ test('after an upgrade from a version without the journal, unreferenced blobs ar
   assert.deepEqual(journalOf(dir), [`${orphan.id}: orphan`]);
   assert.equal(await again.meta.orphanSweepPending(), false);
   assert.ok(existsSync(blobFile(again, kept)) && existsSync(blobFile(again, orphan)), 'nothing is removed before the grace period');
+});
+
+test('the grace period comes from serve --reclaim-grace (seconds), default 10 minutes', () => {
+  assert.equal(loadConfig({}, {}).reclaimGraceMs, 10 * 60_000);
+  assert.equal(loadConfig({ reclaimGrace: '0.2' }, {}).reclaimGraceMs, 200);
+  assert.throws(() => loadConfig({ reclaimGrace: 'soon' }, {}), (err: unknown) => err instanceof ConfigError && err.field === '--reclaim-grace');
 });

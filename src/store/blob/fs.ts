@@ -467,7 +467,8 @@ export class FsBlobStore implements BlobStore {
 
   async delete(segments: readonly BlobSegment[]): Promise<void> {
     for (const s of segments) {
-      if (s.kind !== 'file') continue;
+      // An id that is not ours names no file here: nothing to remove (a drain never sticks on it).
+      if (s.kind !== 'file' || !ID_RE.test(s.id)) continue;
       try {
         await unlink(this.blobPath(s.id));
       } catch (err) {

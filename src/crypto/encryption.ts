@@ -23,7 +23,7 @@ import {
   partEncryptionMismatch,
   partEncryptionMissing,
   wrongCustomerKey,
-} from '../server/s3-error.js';
+} from '../errors/s3-error.js';
 import { newDataKey } from './envelope.js';
 import { CustomerKeyed } from './customer-keyed.js';
 import type { DataKeyed } from './data-keyed.js';

@@ -8,7 +8,7 @@ import {
   accessDenied,
   invalidArgument,
   kmsKeyWithoutKms,
-} from '../server/s3-error.js';
+} from '../errors/s3-error.js';
 import type { EncryptionContext } from '../kms/types.js';
 import type { BucketEncryptionConfig, BucketRecord } from '../store/meta/types.js';
 import { SSE_HEADER, customerKeyFrom, hasTriple, one, type CustomerKey } from './sse-c.js';

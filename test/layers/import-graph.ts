@@ -57,7 +57,7 @@ export function scanImports(fileName: string, text: string): { specifier: string
       node.arguments.length > 0 &&
       ts.isStringLiteralLike(node.arguments[0]!)
     ) {
-      found.push({ specifier: (node.arguments[0] as ts.StringLiteralLike).text, typeOnly: false });
+      found.push({ specifier: node.arguments[0].text, typeOnly: false });
     } else if (
       ts.isImportTypeNode(node) &&
       ts.isLiteralTypeNode(node.argument) &&
@@ -138,7 +138,9 @@ export function findCycles(graph: ReadonlyMap<string, readonly string[]>): strin
       }
     }
   }
-  return components.map((component) => cycleThrough(graph, new Set(component), component[0]!));
+  return components
+    .map((component) => cycleThrough(graph, new Set(component), component[0]!))
+    .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
 }
 
 /** A shortest closed path from `start` back to itself inside one component (breadth first). */

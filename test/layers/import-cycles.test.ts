@@ -22,6 +22,21 @@ test('src/ has no import cycle, type-only imports included (docs/adr/0008-layers
   assert.deepEqual(cycles, [], `import cycles in src/ (move the shared part into a leaf module such as types.ts):\n${show(cycles)}`);
 });
 
+test('leaf modules import nothing of the project, dynamic imports included (ADR 0008)', () => {
+  const graph = buildImportGraph(ROOT, 'src');
+  const LEAVES = [/^src\/errors\//, /^src\/testing\//, /^src\/(log|private-file)\.ts$/, /^src\/(kms|checksum|auth)\/types\.ts$/];
+  const offending: string[] = [];
+  for (const [file, edges] of graph) {
+    if (!LEAVES.some((leaf) => leaf.test(file))) continue;
+    // A leaf folder may use its own files; a leaf module nothing at all.
+    const folder = file.slice(0, file.lastIndexOf('/') + 1);
+    const ownFolderOk = /^src\/(errors|testing)\//.test(file);
+    for (const { to } of edges) if (!(ownFolderOk && to.startsWith(folder))) offending.push(`${file} → ${to}`);
+  }
+  assert.ok([...graph.keys()].some((f) => f.startsWith('src/errors/')), 'src/errors/ exists');
+  assert.deepEqual(offending, []);
+});
+
 test('findCycles: finds each cycle once, self-imports too, and nothing in a DAG', () => {
   const dag = new Map([
     ['a', ['b', 'c']],

@@ -31,11 +31,12 @@ export function settingOptions(): Option[] {
     const s: Setting = SETTINGS[name];
     const n = namesOf(name);
     const def = s.kind === 'value' ? (s.defaultText ?? s.default) : undefined;
-    const help = `${s.help}${def === undefined ? '' : ` (default ${def})`}`;
+    const notes = [s.kind === 'list' ? 'repeatable' : undefined, def === undefined ? undefined : `default ${def}`, `env ${n.env}`].filter((x) => x !== undefined);
+    const help = `${s.help} (${notes.join('; ')})`;
     const option =
       s.kind === 'flag' ? new Option(n.flag, help)
-      : s.kind === 'list' ? new Option(`${n.flag} <${s.arg}...>`, `${help} (repeatable)`)
-      : s.kind === 'secret' ? new Option(`${n.flag} <file>`, `file holding the ${s.help}`)
+      : s.kind === 'list' ? new Option(`${n.flag} <${s.arg}...>`, help)
+      : s.kind === 'secret' ? new Option(`${n.flag} <file>`, `file holding the ${s.help} (env ${n.envFile ?? ''}, or the value itself in ${n.env})`)
       : new Option(`${n.flag} <${s.arg}>`, help);
     return s.hidden === true ? option.hideHelp() : option;
   });

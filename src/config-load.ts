@@ -146,14 +146,14 @@ function fileValue(s: Setting, v: unknown, where: string): Omit<Given, 'source'>
       return { raw: v };
     case 'value':
       if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'bigint') return { raw: String(v) };
-      throw new ConfigError(where, `expected a string${s.arg === 'seconds' || s.arg === 'n' ? ' or a number' : ''}, got ${JSON.stringify(v)}`);
+      throw new ConfigError(where, `expected a string or a number, got ${JSON.stringify(v)}`);
     case 'secret':
       if (typeof v !== 'string' || v === '') throw new ConfigError(where, `expected the path of a file, got ${JSON.stringify(v)}`);
       return { raw: v, secretFile: v };
   }
 }
 
-function fromEnv(name: SettingName, env: NodeJS.ProcessEnv): Omit<Given, 'source'> & { source: Source } | undefined {
+function fromEnv(name: SettingName, env: NodeJS.ProcessEnv): Given | undefined {
   const s: Setting = SETTINGS[name];
   const n = namesOf(name);
   const text = env[n.env];

@@ -1,8 +1,9 @@
-import { BlockList, isIP } from 'node:net';
+import type { BlockList } from 'node:net';
 import { resolve } from 'node:path';
-import { parseSize } from './store/free-space.js';
-import { DEFAULT_RECLAIM_GRACE_MS } from './store/reclaim.js';
-import { parseCrashAt, CRASH_POINTS, type CrashAt } from './testing/crash-point.js';
+import type { CrashAt } from './testing/crash-point.js';
+import { ConfigError, resolveSettings, type ConfigFile, type ResolvedSettings, type ServeOptions } from './config-load.js';
+
+export { ConfigError, type ServeOptions } from './config-load.js';
 
 /** Everything the server needs to know, loaded once at start and passed down frozen. */
 export interface Config {
@@ -17,9 +18,13 @@ export interface Config {
   /** Virtual-hosted–style addressing under this domain (`bucket.domain`). */
   readonly domain: string | undefined;
   readonly region: string;
-  /** Root credentials from STRONGBOX_ROOT_ACCESS_KEY / STRONGBOX_ROOT_SECRET_KEY. */
+  /** Root credentials (the secret only from a file or STRONGBOX_ROOT_SECRET_KEY). */
   readonly rootAccessKey: string | undefined;
   readonly rootSecretKey: string | undefined;
+  /** The root key, base64 of 32 bytes, instead of the key file (secret). */
+  readonly rootKey: string | undefined;
+  /** Opens a sealed root key file, and seals a new one with sealRootKey (secret). */
+  readonly rootKeyPassphrase: string | undefined;
   readonly logLevel: string;
   /** Accept SSE-C over plain HTTP (tests only; Amazon refuses it). */
   readonly allowInsecureSseC: boolean;
@@ -29,7 +34,7 @@ export interface Config {
   readonly trustedProxyCidrs: readonly string[];
   /** Where the root key file lives (default `<data>/keys`; may be elsewhere, e.g. another disk). */
   readonly keysDir: string;
-  /** Seal a newly generated root key file with STRONGBOX_ROOT_KEY_PASSPHRASE. */
+  /** Seal a newly generated root key file with rootKeyPassphrase. */
   readonly sealRootKey: boolean;
   /** The account in ARNs (KMS keys, policy principals): one account per server, as there is no IAM yet. */
   readonly accountId: string;
@@ -80,181 +85,60 @@ export interface ConnectionLimits {
   readonly maxRequestsInFlight: number;
 }
 
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = Object.freeze({
-  bodyIdleTimeoutMs: 20_000,
-  headersTimeoutMs: 20_000,
-  keepAliveTimeoutMs: 65_000,
-  maxRequestsPerConnection: 0,
-  maxConnectionsPerClient: 256,
-  maxRequestsInFlight: 1024,
-});
-
-/** Seconds (fractions allowed) as milliseconds, at least 1 ms and at most a day. */
-function parseSeconds(flag: string, value: string | undefined, fallbackMs: number): number {
-  if (value === undefined) return fallbackMs;
-  const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(n) || n * 1000 < 1 || n > 86_400) {
-    throw new ConfigError(flag, `expected a number of seconds between 0.001 and 86400, got "${value}"`);
-  }
-  return Math.round(n * 1000);
-}
-
-/** A whole number from 0 to `max` (0 meaning no limit). */
-function parseCount(flag: string, value: string | undefined, fallback: number, max = 1_000_000): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n > max) throw new ConfigError(flag, `expected a whole number from 0 to ${max} (0: no limit), got "${value}"`);
-  return n;
-}
-
-function parseConnectionLimits(opts: ServeOptions): ConnectionLimits {
-  const d = DEFAULT_CONNECTION_LIMITS;
-  return Object.freeze({
-    bodyIdleTimeoutMs: parseSeconds('--body-idle-timeout', opts.bodyIdleTimeout, d.bodyIdleTimeoutMs),
-    headersTimeoutMs: parseSeconds('--header-timeout', opts.headerTimeout, d.headersTimeoutMs),
-    keepAliveTimeoutMs: parseSeconds('--keep-alive-timeout', opts.keepAliveTimeout, d.keepAliveTimeoutMs),
-    maxRequestsPerConnection: parseCount('--max-requests-per-connection', opts.maxRequestsPerConnection, d.maxRequestsPerConnection),
-    maxConnectionsPerClient: parseCount('--max-connections-per-client', opts.maxConnectionsPerClient, d.maxConnectionsPerClient),
-    maxRequestsInFlight: parseCount('--max-requests-in-flight', opts.maxRequestsInFlight, d.maxRequestsInFlight),
-  });
-}
-
 export type DefaultEncryption = 'none' | 'AES256';
 
-export interface ServeOptions {
-  data?: string;
-  listen?: string;
-  http?: boolean;
-  tlsCert?: string;
-  tlsKey?: string;
-  domain?: string;
-  region?: string;
-  logLevel?: string;
-  allowInsecureSseC?: boolean;
-  trustProxy?: string[];
-  keysDir?: string;
-  sealRootKey?: boolean;
-  accountId?: string;
-  defaultEncryption?: string;
-  blockSseCOnNewBuckets?: boolean;
-  kmsAlias?: string[];
-  minFreeSpace?: string;
-  bodyIdleTimeout?: string;
-  headerTimeout?: string;
-  keepAliveTimeout?: string;
-  maxRequestsPerConnection?: string;
-  maxConnectionsPerClient?: string;
-  maxRequestsInFlight?: string;
-  reclaimGrace?: string;
-  /** Tests only (hidden flag). */
-  crashAt?: string;
+/**
+ * Build the config from command-line options, the environment (read here only) and the config
+ * file: flags over environment over file over defaults (the table in src/config-settings.ts).
+ */
+export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv, file?: ConfigFile): Config {
+  return configFrom(resolveSettings(opts, env, file));
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = 'ConfigError';
+/** The typed, frozen config from validated settings, with the checks that span two of them. */
+export function configFrom({ values: v }: ResolvedSettings): Config {
+  if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw new ConfigError('tls-cert/tls-key', 'give both or neither');
+  if ((v['root-access-key'] === undefined) !== (v['root-secret-key'] === undefined)) {
+    throw new ConfigError('root-access-key/root-secret-key', 'set both or neither');
   }
-}
-
-function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(listen);
-  const port = Number(m?.[3]);
-  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError('--listen', `expected HOST:PORT, got "${listen}"`);
-  }
-  return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
-}
-
-/** `--trust-proxy` values: CIDRs or single addresses, repeated or comma-separated. */
-function parseTrustedProxies(values: readonly string[]): { list: BlockList | undefined; cidrs: string[] } {
-  const cidrs = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
-  if (cidrs.length === 0) return { list: undefined, cidrs };
-  const list = new BlockList();
-  for (const cidr of cidrs) {
-    const [addr = '', bits] = cidr.split('/');
-    const family = isIP(addr);
-    const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
-    if (family === 0 || !/^\d*$/.test(bits ?? '') || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32)) {
-      throw new ConfigError('--trust-proxy', `expected an address or CIDR such as 10.0.0.0/8, got "${cidr}"`);
-    }
-    list.addSubnet(addr, prefix, family === 6 ? 'ipv6' : 'ipv4');
-  }
-  return { list, cidrs };
-}
-
-/** The hidden `--crash-at POINT[:N]` of the crash harness. */
-function parseTestCrashPoint(value: string | undefined): CrashAt | undefined {
-  if (value === undefined) return undefined;
-  const at = parseCrashAt(value);
-  if (at === undefined) throw new ConfigError('--crash-at', `expected POINT or POINT:N with POINT one of ${CRASH_POINTS.join(', ')}, got "${value}"`);
-  return at;
-}
-
-/** Build the config from command-line options and the environment (read here only). */
-export function loadConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): Config {
-  const { host, port } = parseListen(opts.listen ?? env.STRONGBOX_LISTEN ?? '127.0.0.1:9000');
-  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
-    throw new ConfigError('--tls-cert/--tls-key', 'give both or neither');
-  }
-  const rootAccessKey = env.STRONGBOX_ROOT_ACCESS_KEY || undefined;
-  const rootSecretKey = env.STRONGBOX_ROOT_SECRET_KEY || undefined;
-  if ((rootAccessKey === undefined) !== (rootSecretKey === undefined)) {
-    throw new ConfigError('STRONGBOX_ROOT_ACCESS_KEY/STRONGBOX_ROOT_SECRET_KEY', 'set both or neither');
-  }
-  if (rootAccessKey !== undefined && !/^[A-Za-z0-9]{3,128}$/.test(rootAccessKey)) {
-    throw new ConfigError('STRONGBOX_ROOT_ACCESS_KEY', 'use 3-128 letters and digits');
-  }
-  if (rootSecretKey !== undefined && rootSecretKey.length < 8) {
-    throw new ConfigError('STRONGBOX_ROOT_SECRET_KEY', 'use at least 8 characters');
-  }
-  const proxies = parseTrustedProxies(opts.trustProxy ?? (env.STRONGBOX_TRUST_PROXY ? [env.STRONGBOX_TRUST_PROXY] : []));
-  const domain = opts.domain?.toLowerCase().replace(/\.$/, '');
-  const accountId = opts.accountId ?? env.STRONGBOX_ACCOUNT_ID ?? '000000000000';
-  if (!/^\d{12}$/.test(accountId)) throw new ConfigError('--account-id', `expected 12 digits, got "${accountId}"`);
-  const dataDir = resolve(opts.data ?? env.STRONGBOX_DATA ?? './data');
-  const defaultEncryption = opts.defaultEncryption ?? 'AES256';
-  if (defaultEncryption !== 'none' && defaultEncryption !== 'AES256') {
-    throw new ConfigError('--default-encryption', `expected none or AES256, got "${defaultEncryption}"`);
-  }
-  const kmsAliases = (opts.kmsAlias ?? []).map((a) => a.replace(/^alias\//, ''));
-  for (const a of kmsAliases) {
-    // AWS alias rules (alias/ + [a-zA-Z0-9/_-], at most 256 in all); alias/aws/ is AWS's.
-    if (!/^[a-zA-Z0-9/_-]{1,250}$/.test(a) || a.startsWith('aws/')) {
-      throw new ConfigError('--kms-alias', `expected a name of letters, digits, "/", "_" and "-" not starting with "aws/", got "${a}"`);
-    }
-  }
-  const minFreeSpace = opts.minFreeSpace === undefined ? undefined : parseSize(opts.minFreeSpace);
-  if (opts.minFreeSpace !== undefined && minFreeSpace === undefined) {
-    throw new ConfigError('--min-free-space', `expected a size such as 512MiB, 2GiB or 1000000, got "${opts.minFreeSpace}"`);
-  }
+  const dataDir = resolve(v.data);
+  const proxies = v['trust-proxy'];
   return Object.freeze({
     dataDir,
-    host,
-    port,
-    tls: !opts.http,
-    tlsCertFile: opts.tlsCert === undefined ? undefined : resolve(opts.tlsCert),
-    tlsKeyFile: opts.tlsKey === undefined ? undefined : resolve(opts.tlsKey),
-    domain: domain === '' ? undefined : domain,
-    region: opts.region ?? env.STRONGBOX_REGION ?? 'us-east-1',
-    rootAccessKey,
-    rootSecretKey,
-    logLevel: opts.logLevel ?? env.STRONGBOX_LOG_LEVEL ?? 'info',
-    allowInsecureSseC: opts.allowInsecureSseC === true,
+    host: v.listen.host,
+    port: v.listen.port,
+    tls: !v.http,
+    tlsCertFile: v['tls-cert'] === undefined ? undefined : resolve(v['tls-cert']),
+    tlsKeyFile: v['tls-key'] === undefined ? undefined : resolve(v['tls-key']),
+    domain: v.domain,
+    region: v.region,
+    rootAccessKey: v['root-access-key'],
+    rootSecretKey: v['root-secret-key'],
+    rootKey: v['root-key'],
+    rootKeyPassphrase: v['root-key-passphrase'],
+    logLevel: v['log-level'],
+    allowInsecureSseC: v['allow-insecure-sse-c'],
     trustedProxies: proxies.list,
     trustedProxyCidrs: proxies.cidrs,
-    keysDir: resolve(opts.keysDir ?? env.STRONGBOX_KEYS_DIR ?? resolve(dataDir, 'keys')),
-    sealRootKey: opts.sealRootKey === true,
-    accountId,
-    defaultEncryption,
-    blockSseCOnNewBuckets: opts.blockSseCOnNewBuckets === true,
-    kmsAliases: Object.freeze([...new Set(kmsAliases)]),
-    minFreeSpace,
-    connections: parseConnectionLimits(opts),
-    reclaimGraceMs: parseSeconds('--reclaim-grace', opts.reclaimGrace, DEFAULT_RECLAIM_GRACE_MS),
-    testCrashPoint: parseTestCrashPoint(opts.crashAt),
+    keysDir: resolve(v['keys-dir'] ?? resolve(dataDir, 'keys')),
+    sealRootKey: v['seal-root-key'],
+    accountId: v['account-id'],
+    defaultEncryption: v['default-encryption'],
+    blockSseCOnNewBuckets: v['block-sse-c-on-new-buckets'],
+    kmsAliases: v['kms-alias'],
+    minFreeSpace: v['min-free-space'],
+    reclaimGraceMs: v['reclaim-grace'],
+    connections: Object.freeze({
+      bodyIdleTimeoutMs: v['body-idle-timeout'],
+      headersTimeoutMs: v['header-timeout'],
+      keepAliveTimeoutMs: v['keep-alive-timeout'],
+      maxRequestsPerConnection: v['max-requests-per-connection'],
+      maxConnectionsPerClient: v['max-connections-per-client'],
+      maxRequestsInFlight: v['max-requests-in-flight'],
+    }),
+    testCrashPoint: v['crash-at'],
   });
 }
+
+/** The limits when nothing is configured (the table's defaults). */
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = loadConfig({}, {}).connections;

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { incompleteBody, signatureDoesNotMatch } from '../server/s3-error.js';
+import { incompleteBody, signatureDoesNotMatch } from '../errors/s3-error.js';
 import {
   CHUNK_ALGORITHM,
   CHUNK_SIGNATURE_EXT,

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { invalidArgument, signatureDoesNotMatch } from '../server/s3-error.js';
+import { invalidArgument, signatureDoesNotMatch } from '../errors/s3-error.js';
 import { canonicalHeaders } from './canonical-headers.js';
 import { canonicalQuery, type RawQueryParam } from './canonical-query.js';
 import { buildCanonicalRequest, buildStringToSign, canonicalUri } from './canonical-request.js';

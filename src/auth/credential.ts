@@ -1,5 +1,5 @@
 import { KEY_TYPE } from './constants.js';
-import type { S3Error } from '../server/s3-error.js';
+import type { S3Error } from '../errors/s3-error.js';
 
 /** The parts of `<access key>/<yyyymmdd>/<region>/<service>/aws4_request`. */
 export interface Credential {

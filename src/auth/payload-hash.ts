@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { incompleteBody, xAmzContentSha256Mismatch } from '../server/s3-error.js';
+import { incompleteBody, xAmzContentSha256Mismatch } from '../errors/s3-error.js';
 
 const PIECE = 64 * 1024;
 

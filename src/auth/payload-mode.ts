@@ -1,4 +1,4 @@
-import { invalidContentSha256, notImplemented } from '../server/s3-error.js';
+import { invalidContentSha256, notImplemented } from '../errors/s3-error.js';
 import type { PayloadMode } from './types.js';
 import {
   STREAMING_ECDSA,

@@ -5,7 +5,7 @@ import {
   invalidAccessKeyId,
   invalidRequest,
   requestTimeTooSkewed,
-} from '../server/s3-error.js';
+} from '../errors/s3-error.js';
 import type { RawQueryParam } from './canonical-query.js';
 import { headerString } from './canonical-headers.js';
 import { checkSignature, signedHeaderNames, type SigningContext } from './check-signature.js';

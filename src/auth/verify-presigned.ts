@@ -5,7 +5,7 @@ import {
   expiredPresignedRequest,
   invalidAccessKeyId,
   notImplemented,
-} from '../server/s3-error.js';
+} from '../errors/s3-error.js';
 import type { RawQueryParam } from './canonical-query.js';
 import { headerString } from './canonical-headers.js';
 import { checkSignature, signedHeaderNames } from './check-signature.js';

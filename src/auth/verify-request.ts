@@ -7,7 +7,7 @@ import {
   notImplemented,
   onlyOneAuthMechanism,
   unsupportedTrailer,
-} from '../server/s3-error.js';
+} from '../errors/s3-error.js';
 import { AwsChunkedDecoder } from './aws-chunked.js';
 import { headerString } from './canonical-headers.js';
 import { decodeQuery, splitQuery, type RawQueryParam } from './canonical-query.js';

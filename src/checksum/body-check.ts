@@ -15,7 +15,7 @@ import {
   badDigestMd5,
   invalidRequest,
   malformedTrailer,
-} from '../server/s3-error.js';
+} from '../errors/s3-error.js';
 import { createHasher, type HashName, type Hasher } from './algorithms.js';
 import { RemoteHash } from './hash-pool.js';
 import {

@@ -9,7 +9,7 @@ import {
   invalidRequest,
   notImplemented,
   unsupportedTrailer,
-} from '../server/s3-error.js';
+} from '../errors/s3-error.js';
 import { DIGEST_LENGTH } from './algorithms.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from './types.js';
 

@@ -29,7 +29,8 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) process.exit(err.exitCode);
-  const message = err instanceof ConfigError || err instanceof Error ? err.message : String(err);
+  const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`strongbox: ${message}\n`);
-  process.exit(1);
+  // 2: the configuration is wrong (a bad flag, variable or file), as sysexits' usage errors.
+  process.exit(err instanceof ConfigError ? 2 : 1);
 }

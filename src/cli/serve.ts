@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
-import { loadConfig, type ServeOptions } from '../config.js';
+import { configFrom } from '../config.js';
+import { ENV_PREFIX, namesOf, readConfigFile, renderEffectiveConfig, resolveSettings, type ServeOptions } from '../config-load.js';
+import { SETTINGS, SETTING_NAMES, type Setting } from '../config-settings.js';
 import { createLogger } from '../log.js';
 import { openStores, closeStores } from '../store/open-stores.js';
 import { BLOB_WRITER_REFRESH_MS } from '../store/blob/types.js';
@@ -12,56 +14,55 @@ import { ensureKmsAlias, openKms } from '../kms/index.js';
 import { resealUnderCurrentRootKey } from '../maintenance/root-key-reseal.js';
 
 export function registerServe(program: Command): void {
-  program
+  const command = program
     .command('serve')
     .description('run the S3 server (HTTPS with a local CA by default)')
-    .option('--data <dir>', 'data directory: metadata, blobs, TLS material, root credentials', './data')
-    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:9000')
-    .option('--http', 'serve plain HTTP instead of HTTPS')
-    .option('--tls-cert <file>', 'PEM certificate chain to serve instead of the generated one')
-    .option('--tls-key <file>', 'PEM private key for --tls-cert')
-    .option('--domain <domain>', 'enable virtual-hosted-style addressing: <bucket>.<domain>')
-    .option('--region <region>', 'region reported to clients', 'us-east-1')
-    .option('--log-level <level>', 'pino log level (fatal, error, warn, info, debug)', 'info')
-    .option('--trust-proxy <cidr...>', 'reverse proxies (addresses or CIDRs) whose X-Forwarded-Proto: https counts as a secure connection')
-    .option('--allow-insecure-sse-c', 'FOR TESTS ONLY: accept SSE-C keys over plain HTTP, where anyone on the path can read them')
-    .option('--keys-dir <dir>', 'where the root key file lives (default <data>/keys); keep a backup of it apart from the data')
-    .option('--account-id <id>', 'the 12-digit account id in ARNs of KMS keys and policies (default 000000000000, or STRONGBOX_ACCOUNT_ID)')
-    .option('--seal-root-key', 'seal a newly generated root key file with the passphrase in STRONGBOX_ROOT_KEY_PASSPHRASE')
-    .option('--default-encryption <mode>', 'what writes without SSE headers get in buckets without PutBucketEncryption: AES256 (SSE-S3, as Amazon) or none (stored unencrypted)', 'AES256')
-    .option('--kms-alias <name...>', 'make sure a built-in KMS key exists behind alias/<name> (created at start if missing; repeatable)')
-    .option('--block-sse-c-on-new-buckets', "new buckets refuse SSE-C writes (Amazon's default since April 2026); PutBucketEncryption can lift it")
-    .option('--min-free-space <size>', 'refuse new data with 507 InsufficientStorage below this much free space (512MiB, 2GiB …; default the larger of 256MiB and 1% of the volume)')
-    .option('--body-idle-timeout <seconds>', 'cut off a request body that sends nothing for this long (400 RequestTimeout)', '20')
-    .option('--header-timeout <seconds>', 'close a connection whose request headers (or TLS handshake) take longer', '20')
-    .option('--keep-alive-timeout <seconds>', 'close an idle keep-alive connection after this', '65')
-    .option('--max-requests-per-connection <n>', 'close a connection after this many requests (0: no limit)', '0')
-    .option('--max-connections-per-client <n>', 'connections per client address, counted per forwarded address behind --trust-proxy (503 SlowDown beyond; 0: no limit)', '256')
-    .option('--max-requests-in-flight <n>', 'requests served at once by this process, all clients together (503 SlowDown beyond; 0: no limit)', '1024')
-    .option('--reclaim-grace <seconds>', 'keep blobs freed by overwrites and deletes this long before removing them (reads in progress finish)', '600')
-    // Tests only, hidden: SIGKILL at a named point (src/testing/crash-point.ts, the crash harness).
-    .addOption(new Option('--crash-at <point[:n]>', 'TESTS ONLY: SIGKILL the server the Nth time it reaches POINT').hideHelp())
-    .addHelpText(
-      'after',
-      '\nEnvironment:\n' +
-        '  STRONGBOX_ROOT_ACCESS_KEY, STRONGBOX_ROOT_SECRET_KEY   root credentials (otherwise generated on first start)\n' +
-        '  STRONGBOX_ROOT_KEY              the root key, base64 of 32 bytes (instead of the key file)\n' +
-        '  STRONGBOX_ROOT_KEY_PASSPHRASE   opens a sealed root key file (and seals a new one with --seal-root-key)\n',
-    )
+    .option('--config <file>', `TOML config file (also ${ENV_PREFIX}CONFIG); see docs/configuration.md`)
+    .option('--print-config', 'print the effective configuration with the source of each value (secrets redacted) and exit')
+    .addHelpText('after', `\nEvery option is also an environment variable (${ENV_PREFIX}UPPER_SNAKE) and a key in the config file.\nSecrets come only from files or the environment: ${secretNames()}.\n`)
     .action(async (opts: ServeOptions) => {
       await serve(opts);
     });
+  for (const option of settingOptions()) command.addOption(option);
 }
 
+/** One commander option per row of the settings table (src/config-settings.ts). */
+export function settingOptions(): Option[] {
+  return SETTING_NAMES.map((name) => {
+    const s: Setting = SETTINGS[name];
+    const n = namesOf(name);
+    const def = s.kind === 'value' ? (s.defaultText ?? s.default) : undefined;
+    const notes = [s.kind === 'list' ? 'repeatable' : undefined, def === undefined ? undefined : `default ${def}`, `env ${n.env}`].filter((x) => x !== undefined);
+    const help = `${s.help} (${notes.join('; ')})`;
+    const option =
+      s.kind === 'flag' ? new Option(n.flag, help)
+      : s.kind === 'list' ? new Option(`${n.flag} <${s.arg}...>`, help)
+      : s.kind === 'secret' ? new Option(`${n.flag} <file>`, `file holding the ${s.help} (env ${n.envFile ?? ''}, or the value itself in ${n.env})`)
+      : new Option(`${n.flag} <${s.arg}>`, help);
+    return s.hidden === true ? option.hideHelp() : option;
+  });
+}
+
+const secretNames = () =>
+  SETTING_NAMES.filter((n) => SETTINGS[n].kind === 'secret')
+    .map((n) => `${namesOf(n).env} or ${namesOf(n).envFile ?? ''}`)
+    .join(', ');
+
 async function serve(opts: ServeOptions): Promise<void> {
-  const config = loadConfig(opts, process.env);
+  const configPath = typeof opts.config === 'string' ? opts.config : process.env[`${ENV_PREFIX}CONFIG`] || undefined;
+  const settings = resolveSettings(opts, process.env, configPath === undefined ? undefined : readConfigFile(configPath));
+  const config = configFrom(settings);
+  if (opts.printConfig === true) {
+    process.stdout.write(`# strongbox serve: effective configuration${configPath === undefined ? '' : ` (config file ${configPath})`}\n${renderEffectiveConfig(settings)}`);
+    return;
+  }
   const log = createLogger(config.logLevel);
   // Before anything is served: a missing or different root key stops the start (issue 4).
   const rootKey = await loadRootKeyring({
     keysDir: config.keysDir,
     dataDir: config.dataDir,
-    envKey: process.env.STRONGBOX_ROOT_KEY || undefined,
-    passphrase: () => Promise.resolve(process.env.STRONGBOX_ROOT_KEY_PASSPHRASE ?? ''),
+    envKey: config.rootKey,
+    passphrase: () => Promise.resolve(config.rootKeyPassphrase ?? ''),
     sealNew: config.sealRootKey,
   });
   const stores = await openStores(config.dataDir, {
@@ -104,7 +105,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   } else if (config.rootAccessKey === undefined) {
     lines.push(`  export $(cat ${rootCredentialsPath(config.dataDir)})`);
   } else {
-    lines.push('  export AWS_ACCESS_KEY_ID=$STRONGBOX_ROOT_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$STRONGBOX_ROOT_SECRET_KEY');
+    lines.push(`  export AWS_ACCESS_KEY_ID=${config.rootAccessKey} AWS_SECRET_ACCESS_KEY=<the configured root secret key>`);
   }
   lines.push('  (AWS CLI v2.9 ignores AWS_ENDPOINT_URL: pass --endpoint-url instead)', '');
   if (root.created) {

@@ -6,7 +6,7 @@
 import type { EncryptionRecord } from '../store/meta/types.js';
 import { bindingOf, deriveKek, open, seal, newSalt } from './envelope.js';
 import { customerKeyHeaders, type CustomerKey } from './sse-c.js';
-import { b64, unb64 } from './data-keyed.js';
+import { b64, unb64 } from './base64.js';
 import { MetadataSealing } from './metadata-sealing.js';
 
 /** Record format id; frozen with the labels below (changing any breaks stored objects). */

@@ -22,12 +22,10 @@
  */
 import type { Transform } from 'node:stream';
 import type { EncryptionRecord, ObjectRecord, PartRecord, UploadRecord } from '../store/meta/types.js';
-import type { SegmentParams, WriteEncryption } from './encryption.js';
+import type { SegmentParams, WriteEncryption } from './types.js';
+import { b64, unb64 } from './base64.js';
 import { newSalt } from './envelope.js';
 import { type PackageFormat, SINGLE_LAYER, SegmentEncryptor, encryptedSize, segmentKey } from './package-cipher.js';
-
-export const b64 = (b: Buffer): string => b.toString('base64');
-export const unb64 = (v: unknown): Buffer => Buffer.from(typeof v === 'string' ? v : '', 'base64');
 
 export abstract class DataKeyed implements WriteEncryption {
   abstract readonly record: EncryptionRecord;

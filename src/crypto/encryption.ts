@@ -10,11 +10,9 @@
  * stored: a wrong key is recognised by the failed unseal. Whatever could reveal plaintext
  * (content headers, user metadata, checksums) is stored sealed under the data key.
  */
-import type { Readable, Transform } from 'node:stream';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { BlobStore } from '../store/blob/types.js';
-import type { BucketRecord, EncryptionRecord, ObjectRecord, PartRecord, UploadRecord } from '../store/meta/types.js';
-import type { KeyManagementService, KmsCaller } from '../kms/types.js';
+import type { EncryptionRecord, ObjectRecord, UploadRecord } from '../store/meta/types.js';
 import {
   customerKeyMissing,
   encryptionNotApplicable,
@@ -23,12 +21,12 @@ import {
   partEncryptionMismatch,
   partEncryptionMissing,
   wrongCustomerKey,
-} from '../server/s3-error.js';
+} from '../errors/s3-error.js';
 import { newDataKey } from './envelope.js';
 import { CustomerKeyed } from './customer-keyed.js';
 import type { DataKeyed } from './data-keyed.js';
 import { RootKeyed, SSE_S3_HEADERS } from './sse-s3.js';
-import type { RootKeyring } from './root-key.js';
+import type { SseRequest, WriteEncryption } from './types.js';
 import { readEncrypted, readPlain } from './read-segments.js';
 import { KmsKeyed, isKmsMode, kmsResponseHeaders } from './sse-kms.js';
 import { chooseWriteEncryption, refuseBlockedSseC } from './write-choice.js';
@@ -36,57 +34,7 @@ import { SSE_HEADER, customerKeyFrom, hasTriple, type CustomerKey, type TripleKi
 
 export { DataCorruptionError } from './package-cipher.js';
 
-/** What the seam needs of a request (an ObjectContext has it). */
-export interface SseRequest {
-  readonly headers: IncomingHttpHeaders;
-  /** Reached over TLS (directly or through a trusted proxy). */
-  readonly secure: boolean;
-  /** `defaultEncryption` undefined: AES256 (SSE-S3 for writes without headers, as Amazon). */
-  readonly config: { readonly allowInsecureSseC: boolean; readonly defaultEncryption?: 'none' | 'AES256' };
-  readonly bucketName: string;
-  readonly key: string;
-  /** The server's root key (SSE-S3). */
-  readonly rootKey: RootKeyring;
-  /** The KMS (SSE-KMS, DSSE-KMS). */
-  readonly kms: KeyManagementService;
-  /** Who sent the request: the KMS lets S3 use a key on their behalf only if they may use it. */
-  readonly requester: KmsCaller;
-  /** The bucket written to (its default encryption and blocked encryption types apply). */
-  readonly bucket: BucketRecord;
-}
-
-export type SegmentParams = Readonly<Record<string, unknown>>;
-
-export interface WriteEncryption {
-  /** Stored with the object or upload (sealed metadata is added by `sealObject`/`sealUpload`). */
-  readonly record: EncryptionRecord;
-  /** Fresh per-segment parameters (a new salt for every write attempt of a part). */
-  segmentParams(): SegmentParams | undefined;
-  /** Stored bytes for `plainSize` plaintext bytes. */
-  storedSize(plainSize: number): number;
-  /** A transform from plaintext to stored bytes, or undefined when stored as is. */
-  encryptor(params: SegmentParams | undefined): Transform | undefined;
-  /** Whether Amazon's ETag for a single PUT in this mode is the MD5 of the plaintext. */
-  readonly etagIsMd5: boolean;
-  /** x-amz-server-side-encryption* response headers. */
-  responseHeaders(): Record<string, string>;
-  /**
-   * The ETag of a part where it must not be the plaintext MD5 (!etagIsMd5): keyed by the
-   * data key, so it reveals nothing of the plaintext, differs between uploads and part
-   * numbers, and is the same for a part sent again with the same bytes (`fingerprint`: a
-   * checksum of them), so a client that keeps the first answer of a retried part completes.
-   */
-  opaqueEtag(partNumber: number, size: number, fingerprint: string): string;
-  /** The record as stored: anything that could reveal plaintext is sealed. */
-  sealObject(rec: ObjectRecord): ObjectRecord;
-  sealUpload(upload: UploadRecord): UploadRecord;
-  sealPart(part: PartRecord): PartRecord;
-  /** A stored part (or upload) with its sealed fields opened. */
-  openPart(part: PartRecord): PartRecord;
-  openUpload(upload: UploadRecord): UploadRecord;
-  /** Overwrites the data key; the encryption is unusable afterwards. */
-  dispose(): void;
-}
+export type { SegmentParams, SseRequest, WriteEncryption } from './types.js';
 
 const identity = <T>(x: T): T => x;
 

@@ -8,10 +8,11 @@
 import { createHmac } from 'node:crypto';
 import type { EncryptionRecord, ObjectRecord, PartRecord, UploadRecord } from '../store/meta/types.js';
 import type { StoredChecksum } from '../checksum/types.js';
-import type { SegmentParams } from './encryption.js';
+import type { SegmentParams } from './types.js';
 import { bindingOf, deriveKek, open, seal } from './envelope.js';
 import { DataCorruptionError } from './package-cipher.js';
-import { DataKeyed, b64, unb64 } from './data-keyed.js';
+import { b64, unb64 } from './base64.js';
+import { DataKeyed } from './data-keyed.js';
 
 // Frozen labels: changing any breaks stored objects.
 const META_AAD = bindingOf('strongbox/v1/metadata');

@@ -10,7 +10,7 @@ import {
   invalidArgument,
   invalidEncryptionAlgorithm,
   SSE_C_MESSAGES,
-} from '../server/s3-error.js';
+} from '../errors/s3-error.js';
 import { KEY_SIZE } from './envelope.js';
 
 export const SSE_HEADER = 'x-amz-server-side-encryption';

@@ -10,8 +10,8 @@
 import type { EncryptionRecord } from '../store/meta/types.js';
 import type { EncryptionContext, KeyManagementService, KmsCaller } from '../kms/types.js';
 import { DUAL_LAYER, DataCorruptionError, dualSegmentKey } from './package-cipher.js';
-import type { SegmentParams } from './encryption.js';
-import { b64, unb64 } from './data-keyed.js';
+import type { SegmentParams } from './types.js';
+import { b64, unb64 } from './base64.js';
 import { MetadataSealing } from './metadata-sealing.js';
 import { KEY_SIZE } from './envelope.js';
 import { SSE_HEADER } from './sse-c.js';

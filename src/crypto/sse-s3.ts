@@ -7,7 +7,8 @@
 import type { EncryptionRecord, ObjectRecord, PartRecord, UploadRecord } from '../store/meta/types.js';
 import { bindingOf, deriveKek, newSalt, open, seal } from './envelope.js';
 import { DataCorruptionError } from './package-cipher.js';
-import { DataKeyed, b64, unb64 } from './data-keyed.js';
+import { b64, unb64 } from './base64.js';
+import { DataKeyed } from './data-keyed.js';
 import type { RootKeyring } from './root-key.js';
 
 /** Frozen with the record format: changing it breaks stored objects. */

@@ -8,11 +8,11 @@ import {
   accessDenied,
   invalidArgument,
   kmsKeyWithoutKms,
-} from '../server/s3-error.js';
+} from '../errors/s3-error.js';
 import type { EncryptionContext } from '../kms/types.js';
 import type { BucketEncryptionConfig, BucketRecord } from '../store/meta/types.js';
 import { SSE_HEADER, customerKeyFrom, hasTriple, one, type CustomerKey } from './sse-c.js';
-import type { SseRequest } from './encryption.js';
+import type { SseRequest } from './types.js';
 
 export const KMS_KEY_ID_HEADER = `${SSE_HEADER}-aws-kms-key-id`;
 export const KMS_CONTEXT_HEADER = `${SSE_HEADER}-context`;

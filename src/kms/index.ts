@@ -5,10 +5,21 @@
  */
 import type { MetaStore } from '../store/meta/types.js';
 import type { RootKeyring } from '../crypto/root-key.js';
+import type { KmsApi } from './types.js';
 import { BuiltinKms } from './builtin/kms.js';
 import { ALIAS_PREFIX } from './builtin/arn.js';
+import { runOperation } from './api/operations.js';
 
 export { BuiltinKms } from './builtin/kms.js';
+
+/**
+ * The built-in KMS together with the AWS KMS JSON API it serves on the S3 endpoint. The API
+ * (src/kms/api/) is built on the KMS (src/kms/builtin/), so the two are joined here, above
+ * both, and the built-in KMS imports nothing from its API (docs/adr/0008-layers-and-imports.md).
+ */
+export class ServedKms extends BuiltinKms {
+  readonly api: KmsApi = (operation, input, caller) => runOperation(this, operation, input, caller);
+}
 
 export interface KmsOptions {
   readonly meta: MetaStore;
@@ -18,9 +29,9 @@ export interface KmsOptions {
   readonly now: () => Date;
 }
 
-/** The built-in KMS; keys whose deletion date has passed are deleted before it answers. */
+/** The built-in KMS (serving its API); keys whose deletion date has passed are deleted before it answers. */
 export function openKms(opts: KmsOptions): BuiltinKms {
-  const kms = new BuiltinKms(opts);
+  const kms = new ServedKms(opts);
   kms.keys.sweep();
   return kms;
 }

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { BucketContext, ObjectContext, RequestContext, S3Response } from '../server/context.js';
-import { S3Error, noSuchKey } from '../server/s3-error.js';
+import { S3Error, noSuchKey } from '../errors/s3-error.js';
 import { renderXml } from '../server/xml.js';
 import { MAX_CONFIG_BODY } from '../server/xml-request.js';
 import { readXmlDocument } from './document-body.js';

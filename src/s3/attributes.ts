@@ -3,7 +3,7 @@ import type { XmlNode } from '../server/xml.js';
 import { renderXml } from '../server/xml.js';
 import { openObject } from '../crypto/encryption.js';
 import { checksumXml } from '../checksum/response-headers.js';
-import { invalidArgument } from '../server/s3-error.js';
+import { invalidArgument } from '../errors/s3-error.js';
 import { header, httpDate } from './headers.js';
 import { evaluateReadConditions } from './conditions.js';
 import { findObject } from './object-get.js';

@@ -11,7 +11,7 @@
 import type { BucketContext, S3Response } from '../server/context.js';
 import type { BucketEncryptionConfig } from '../store/meta/types.js';
 import { readXmlDocument } from './document-body.js';
-import { kmsKeyIdNotApplicable, malformedXml, noSuchBucket, bodyChecksumRequired } from '../server/s3-error.js';
+import { kmsKeyIdNotApplicable, malformedXml, noSuchBucket, bodyChecksumRequired } from '../errors/s3-error.js';
 import { renderXml, type XmlNode } from '../server/xml.js';
 import { MAX_CONFIG_BODY, parseXmlBoolean, type XmlElement } from '../server/xml-request.js';
 

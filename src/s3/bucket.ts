@@ -6,7 +6,7 @@ import {
   bucketNotEmpty,
   invalidBucketName,
   invalidLocationConstraint,
-} from '../server/s3-error.js';
+} from '../errors/s3-error.js';
 import { S3_XMLNS, escapeXml, renderXml } from '../server/xml.js';
 import { MAX_CONFIG_BODY } from '../server/xml-request.js';
 import { readXmlDocument } from './document-body.js';

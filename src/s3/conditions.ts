@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ObjectRecord } from '../store/meta/types.js';
 import { header } from './headers.js';
-import { noSuchKey, preconditionFailed } from '../server/s3-error.js';
+import { noSuchKey, preconditionFailed } from '../errors/s3-error.js';
 
 /**
  * Conditional requests as S3 evaluates them (RFC 7232 order): If-Match, else

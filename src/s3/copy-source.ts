@@ -1,7 +1,7 @@
 import type { ObjectContext } from '../server/context.js';
 import type { ObjectRecord } from '../store/meta/types.js';
 import { openObject, type ReadableObject } from '../crypto/encryption.js';
-import { invalidArgument, invalidCopySource, noSuchBucket, noSuchKey } from '../server/s3-error.js';
+import { invalidArgument, invalidCopySource, noSuchBucket, noSuchKey } from '../errors/s3-error.js';
 import { header } from './headers.js';
 import { evaluateCopySourceConditions } from './conditions.js';
 import { authorizeAccess } from '../server/authorize.js';

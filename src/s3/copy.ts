@@ -6,7 +6,7 @@ import { refuseBlockedSseC } from '../crypto/write-choice.js';
 import { digestBody } from '../checksum/body-check.js';
 import { CHECKSUM_TYPE_HEADER, checksumXml } from '../checksum/response-headers.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../checksum/types.js';
-import { invalidArgument, invalidRequest } from '../server/s3-error.js';
+import { invalidArgument, invalidRequest } from '../errors/s3-error.js';
 import { renderXml } from '../server/xml.js';
 import { contentHeadersFrom, header, storageClassFrom, userMetadataFrom } from './headers.js';
 import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';

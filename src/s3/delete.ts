@@ -1,5 +1,5 @@
 import type { BucketContext, ObjectContext, S3Response } from '../server/context.js';
-import { invalidArgument, malformedXml, missingDeleteChecksum } from '../server/s3-error.js';
+import { invalidArgument, malformedXml, missingDeleteChecksum } from '../errors/s3-error.js';
 import { renderXml, type XmlNode } from '../server/xml.js';
 import { MAX_DELETE_BODY, parseXmlBoolean } from '../server/xml-request.js';
 import { toS3Error } from '../server/error-response.js';

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { checkBody } from '../checksum/body-check.js';
 import { parseRequestDigests } from '../checksum/request-checksum.js';
-import type { S3Error } from '../server/s3-error.js';
+import type { S3Error } from '../errors/s3-error.js';
 import { parseRequestXml, readSmallBody, type XmlElement } from '../server/xml-request.js';
 import type { RequestContext } from '../server/context.js';
 

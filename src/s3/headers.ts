@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ObjectRecord } from '../store/meta/types.js';
 import type { ResponseHeaders } from '../server/context.js';
-import { invalidArgument, invalidStorageClass, metadataTooLarge } from '../server/s3-error.js';
+import { invalidArgument, invalidStorageClass, metadataTooLarge } from '../errors/s3-error.js';
 
 /** Standard content headers stored with an object and returned on GET/HEAD. */
 export const CONTENT_HEADERS = [

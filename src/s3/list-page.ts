@@ -3,7 +3,7 @@
  * ListMultipartUploads: delimiter grouping, markers, continuation tokens and the
  * `encoding-type=url` encoding. Pure apart from the `fetch` callback given to it.
  */
-import { invalidArgument } from '../server/s3-error.js';
+import { invalidArgument } from '../errors/s3-error.js';
 
 /** The store pages objects in batches of at most this many keys. */
 export const LIST_BATCH = 1000;

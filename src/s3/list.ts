@@ -8,7 +8,7 @@
 import type { BucketContext, S3Response } from '../server/context.js';
 import type { ObjectSummary } from '../store/meta/types.js';
 import { renderXml, type XmlNode } from '../server/xml.js';
-import { invalidArgument } from '../server/s3-error.js';
+import { invalidArgument } from '../errors/s3-error.js';
 import { principal } from './owner.js';
 import {
   decodeContinuationToken,

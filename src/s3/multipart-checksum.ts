@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { combineCrc, compositeChecksum, hashOf, isCrcAlgorithm } from '../checksum/algorithms.js';
 import { decodeChecksum } from '../checksum/request-checksum.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type ChecksumType, type StoredChecksum } from '../checksum/types.js';
-import { invalidRequest } from '../server/s3-error.js';
+import { invalidRequest } from '../errors/s3-error.js';
 import { header } from './headers.js';
 
 export const CHECKSUM_ALGORITHM_HEADER = 'x-amz-checksum-algorithm';

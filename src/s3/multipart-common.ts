@@ -2,7 +2,7 @@
 import type { ObjectContext } from '../server/context.js';
 import type { ObjectSegment, PartRecord, UploadRecord } from '../store/meta/types.js';
 import { MetaStoreError } from '../store/meta/types.js';
-import { invalidArgument, noSuchBucket, noSuchUpload } from '../server/s3-error.js';
+import { invalidArgument, noSuchBucket, noSuchUpload } from '../errors/s3-error.js';
 
 export const XML_HEADERS = { 'content-type': 'application/xml' } as const;
 

@@ -20,7 +20,7 @@ import {
   invalidPartOrder,
   malformedXml,
   partEncryptionMissing,
-} from '../server/s3-error.js';
+} from '../errors/s3-error.js';
 import { header } from './headers.js';
 import { crashPoint } from '../testing/crash-point.js';
 import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';

@@ -14,7 +14,7 @@ import { checkBody, type BodyCheck, type BodyDigests } from '../checksum/body-ch
 import { checksumHeaders, checksumXmlFields } from '../checksum/response-headers.js';
 import { parseRequestDigests } from '../checksum/request-checksum.js';
 import { renderXml } from '../server/xml.js';
-import { entityTooLarge, invalidArgument, invalidRange, invalidRequest, noSuchUpload } from '../server/s3-error.js';
+import { entityTooLarge, invalidArgument, invalidRange, invalidRequest, noSuchUpload } from '../errors/s3-error.js';
 import { contentHeadersFrom, header, intParam, storageClassFrom, userMetadataFrom } from './headers.js';
 import { checkBodyLength } from './object-put.js';
 import { checkObjectAclHeaders } from './acl.js';

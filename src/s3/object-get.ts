@@ -3,7 +3,7 @@ import type { ObjectContext, ResponseHeaders, S3Response } from '../server/conte
 import type { ObjectRecord } from '../store/meta/types.js';
 import { openObject, type ReadableObject } from '../crypto/encryption.js';
 import { checksumHeaders } from '../checksum/response-headers.js';
-import { invalidPart, noSuchKey, invalidArgument } from '../server/s3-error.js';
+import { invalidPart, noSuchKey, invalidArgument } from '../errors/s3-error.js';
 import { header, intParam, objectHeaders } from './headers.js';
 import { authorizeAccess } from '../server/authorize.js';
 import { evaluateReadConditions } from './conditions.js';

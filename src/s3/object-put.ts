@@ -2,7 +2,7 @@ import type { ObjectContext, S3Response } from '../server/context.js';
 import { disposing, encryptionForWrite, type WriteEncryption } from '../crypto/encryption.js';
 import { checkBody } from '../checksum/body-check.js';
 import { checksumHeaders } from '../checksum/response-headers.js';
-import { entityTooLarge, missingContentLength } from '../server/s3-error.js';
+import { entityTooLarge, missingContentLength } from '../errors/s3-error.js';
 import { contentHeadersFrom, header, storageClassFrom, userMetadataFrom } from './headers.js';
 import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';
 import { checkObjectAclHeaders } from './acl.js';

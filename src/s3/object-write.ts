@@ -5,7 +5,7 @@ import type { BlobSegment } from '../store/blob/types.js';
 import type { ObjectRecord, ObjectSegment } from '../store/meta/types.js';
 import { MetaStoreError } from '../store/meta/types.js';
 import { StorageFullError } from '../store/free-space.js';
-import { operationAborted } from '../server/s3-error.js';
+import { operationAborted } from '../errors/s3-error.js';
 import type { WriteEncryption } from '../crypto/encryption.js';
 import type { ObjectContext, RequestContext } from '../server/context.js';
 import type { StoredChecksum } from '../checksum/types.js';

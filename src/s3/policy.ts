@@ -6,7 +6,7 @@
  */
 import type { BucketContext, S3Response } from '../server/context.js';
 import { readDocumentBody } from './document-body.js';
-import { malformedPolicy, noSuchBucket, noSuchBucketPolicy, bodyChecksumRequired } from '../server/s3-error.js';
+import { malformedPolicy, noSuchBucket, noSuchBucketPolicy, bodyChecksumRequired } from '../errors/s3-error.js';
 import { compiledPolicy } from '../server/authorize.js';
 import { validateBucketPolicy, type BucketPolicyTarget } from '../policy/parse.js';
 import { PolicyError } from '../policy/types.js';

@@ -1,4 +1,4 @@
-import { invalidRange } from '../server/s3-error.js';
+import { invalidRange } from '../errors/s3-error.js';
 
 /** An inclusive byte range of an object. */
 export interface ByteRange {

@@ -1,6 +1,6 @@
 import type { Access } from './router.js';
 import type { BucketRecord, UserRecord } from '../store/meta/types.js';
-import { accessDenied } from './s3-error.js';
+import { accessDenied } from '../errors/s3-error.js';
 import { PolicyCache } from '../policy/cache.js';
 import { evaluatePolicies } from '../policy/evaluate.js';
 import type { Policy } from '../policy/types.js';

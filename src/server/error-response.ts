@@ -1,4 +1,4 @@
-import { S3Error, accessDenied, insufficientStorage, internalError, kmsFailure } from './s3-error.js';
+import { S3Error, accessDenied, insufficientStorage, internalError, kmsFailure } from '../errors/s3-error.js';
 import { renderXml, type XmlNode } from './xml.js';
 import { BlobStoreError } from '../store/blob/types.js';
 import { MetaStoreError } from '../store/meta/types.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, finished, type Readable } from 'node:stream';
-import { requestTimeout } from './s3-error.js';
+import { requestTimeout } from '../errors/s3-error.js';
 
 /** Pieces of 64 KiB, as everywhere else in the data path. */
 const BODY_HIGH_WATER_MARK = 64 * 1024;

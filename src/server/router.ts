@@ -1,4 +1,4 @@
-import { invalidUri } from './s3-error.js';
+import { invalidUri } from '../errors/s3-error.js';
 
 /**
  * The S3 routing table. A request is (method, target, query sub-resources, headers); the

@@ -13,7 +13,7 @@ import { ClientSlots, RequestsInFlight } from './client-slots.js';
 import { isTrustedProxy } from './secure-transport.js';
 import { normalizeIp } from '../policy/conditions.js';
 import { renderError } from './error-response.js';
-import { requestTimeout } from './s3-error.js';
+import { requestTimeout } from '../errors/s3-error.js';
 
 export interface TlsFiles {
   readonly key: string;

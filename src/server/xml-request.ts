@@ -18,7 +18,7 @@
  */
 import type { Readable } from 'node:stream';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
-import { malformedXml, maxMessageLengthExceeded } from './s3-error.js';
+import { malformedXml, maxMessageLengthExceeded } from '../errors/s3-error.js';
 
 /** Caps on a request document's shape; beyond them it is MalformedXML. */
 export interface XmlShapeLimits {

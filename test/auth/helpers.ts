@@ -4,7 +4,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readFileSync } from 'node:fs';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { S3Error } from '../../src/server/s3-error.js';
+import { S3Error } from '../../src/errors/s3-error.js';
 import { SigningKeyCache } from '../../src/auth/signing-key.js';
 import { verifyRequest, type AuthInput } from '../../src/auth/verify-request.js';
 import type { VerifiedRequest } from '../../src/auth/types.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
-import { S3Error } from '../../src/server/s3-error.js';
+import { S3Error } from '../../src/errors/s3-error.js';
 import { canonicalHeaders } from '../../src/auth/canonical-headers.js';
 import { canonicalQuery, splitQuery } from '../../src/auth/canonical-query.js';
 import { buildCanonicalRequest, buildStringToSign, canonicalUri } from '../../src/auth/canonical-request.js';

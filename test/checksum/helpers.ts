@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import type { Payload, PayloadMode } from '../../src/auth/types.js';
-import { S3Error } from '../../src/server/s3-error.js';
+import { S3Error } from '../../src/errors/s3-error.js';
 
 /** A seeded xorshift32 generator (tests never use Math.random). */
 export function prng(seed: number): { next(): number; int(max: number): number; bytes(n: number): Buffer } {

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { customerKeyFrom } from '../../src/crypto/sse-c.js';
 import { bindingOf, deriveKek, open, seal } from '../../src/crypto/envelope.js';
-import { S3Error } from '../../src/server/s3-error.js';
+import { S3Error } from '../../src/errors/s3-error.js';
 
 const P = 'x-amz-server-side-encryption-customer-';
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');

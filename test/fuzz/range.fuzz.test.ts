@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { contentRange, parseRange, type ByteRange } from '../../src/s3/range.js';
 import { parseCopyRange } from '../../src/s3/multipart.js';
-import { S3Error } from '../../src/server/s3-error.js';
+import { S3Error } from '../../src/errors/s3-error.js';
 import { anyString, fc, fuzz, s3Only, tokens } from './harness.js';
 
 /** Object sizes: small ones (edges), and any size up to 5 TiB. */

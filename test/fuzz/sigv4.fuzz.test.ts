@@ -12,7 +12,7 @@ import { formatAmzDate, parseAmzDate, parseCredential } from '../../src/auth/cre
 import { SigningKeyCache } from '../../src/auth/signing-key.js';
 import { parseAuthorization, verifyHeaderAuth, type HeaderAuthOptions } from '../../src/auth/verify-header.js';
 import { verifyPresigned } from '../../src/auth/verify-presigned.js';
-import { authorizationHeaderMalformed, S3Error } from '../../src/server/s3-error.js';
+import { authorizationHeaderMalformed, S3Error } from '../../src/errors/s3-error.js';
 import { request, rfc3986, signer, toAuthInput, type SmithyRequest } from '../auth/helpers.js';
 import { anyString, assertS3Error, fc, fuzz, fuzzAsync, s3Only, tokens, unicodeString } from './harness.js';
 

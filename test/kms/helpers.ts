@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { RootKeyVersion, RootKeyring } from '../../src/crypto/root-key.js';
 import { openSqliteMetaStore, type SqliteMetaStore } from '../../src/store/meta/sqlite.js';
-import { BuiltinKms } from '../../src/kms/builtin/kms.js';
+import { ServedKms } from '../../src/kms/index.js';
 import type { KmsCaller } from '../../src/kms/types.js';
 
 export const T0 = new Date('2025-03-01T12:00:00.000Z');
@@ -37,9 +37,9 @@ export interface Fixture {
   readonly dir: string;
   readonly meta: SqliteMetaStore;
   readonly clock: Clock;
-  kms: BuiltinKms;
+  kms: ServedKms;
   /** A second KMS instance over the same store (a restart). */
-  reopen(ring?: RootKeyring): BuiltinKms;
+  reopen(ring?: RootKeyring): ServedKms;
 }
 
 /** A built-in KMS over a real SQLite metadata store in a temp dir, removed after the test. */
@@ -47,7 +47,7 @@ export function fixture(t: TestContext, ring: RootKeyring = keyring([1])): Fixtu
   const dir = mkdtempSync(join(tmpdir(), 'sb-kms-'));
   const meta = openSqliteMetaStore(dir, { writer: 'inline' });
   const clock = new Clock();
-  const make = (r: RootKeyring) => new BuiltinKms({ meta, rootKey: r, region: REGION, accountId: ACCOUNT, now: clock.now });
+  const make = (r: RootKeyring) => new ServedKms({ meta, rootKey: r, region: REGION, accountId: ACCOUNT, now: clock.now });
   const f: Fixture = {
     dir,
     meta,

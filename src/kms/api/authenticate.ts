@@ -13,7 +13,7 @@ import { formatAmzDate } from '../../auth/credential.js';
 import { headerString } from '../../auth/canonical-headers.js';
 import { verifyRequest } from '../../auth/verify-request.js';
 import { parseAuthorization } from '../../auth/verify-header.js';
-import { S3Error } from '../../server/s3-error.js';
+import { S3Error } from '../../errors/s3-error.js';
 import type { UserRecord } from '../../store/meta/types.js';
 import { KmsError } from '../types.js';
 

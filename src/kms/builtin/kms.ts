@@ -15,10 +15,8 @@ import {
   type EncryptionContext,
   type GeneratedDataKey,
   type KeyManagementService,
-  type KmsApi,
   type KmsCaller,
 } from '../types.js';
-import { runOperation } from '../api/operations.js';
 import { ALIAS_PREFIX, AWS_ALIAS_PREFIX, type KmsScope, aliasArnOf, aliasNotFound, keyDoesNotExist, parseKeyRef } from './arn.js';
 import { MaterialCache } from './cache.js';
 import { decryptBlob, encryptBlob, parseBlob } from './ciphertext.js';
@@ -58,7 +56,6 @@ export const incorrectKey = (): KmsError =>
 export class BuiltinKms implements KeyManagementService {
   readonly keys: KeyStore;
   private readonly cache: MaterialCache;
-  readonly api: KmsApi = (operation, input, caller) => runOperation(this, operation, input, caller);
 
   constructor(private readonly o: BuiltinKmsOptions) {
     this.cache = new MaterialCache(o.now, o.cacheTtlMs);

@@ -2,6 +2,10 @@
  * The one error type the pipeline sends to clients, and one factory per S3 code we emit.
  * Message strings follow Amazon's (../shared/spec/aws-sse.md §9.4, §10): SDKs branch on
  * status and Code, conformance suites compare the messages too.
+ *
+ * It lives in src/errors/, below every layer, and imports nothing from the project, so that
+ * auth, checksum, crypto, the KMS and the operations can throw S3 errors without depending on
+ * the HTTP folder (docs/adr/0008-layers-and-imports.md).
  */
 export type ErrorFields = Record<string, string | number | undefined>;
 

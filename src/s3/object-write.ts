@@ -2,8 +2,9 @@ import { Readable, type Transform } from 'node:stream';
 import { secureRandomBytes } from '../crypto/random.js';
 import { pipeline } from 'node:stream/promises';
 import type { BlobSegment } from '../store/blob/types.js';
-import type { ObjectRecord, ObjectSegment } from '../store/meta/types.js';
+import type { MetaStoreErrorCode, ObjectRecord, ObjectSegment, WriteCondition } from '../store/meta/types.js';
 import { MetaStoreError } from '../store/meta/types.js';
+import { writeCondition, writeConditionError } from './conditions.js';
 import { StorageFullError } from '../store/free-space.js';
 import { operationAborted } from '../server/s3-error.js';
 import type { WriteEncryption } from '../crypto/encryption.js';
@@ -26,8 +27,8 @@ export const MAX_OBJECT_SIZE = 5 * 1024 ** 4;
  * writer may be just what a full store needs; they rewrite one small row).
  * CreateBucket checks the metadata store only (src/s3/bucket.ts).
  */
-export function requireRoomForData(ctx: RequestContext, incoming?: number): void {
-  ctx.stores.meta.requireRoom();
+export async function requireRoomForData(ctx: RequestContext, incoming?: number): Promise<void> {
+  await ctx.stores.meta.requireRoom();
   ctx.stores.blobs.requireRoom(incoming);
 }
 
@@ -72,8 +73,10 @@ const runPipeline = pipeline as unknown as (...streams: (NodeJS.ReadableStream |
 /**
  * Commits an object record (sealed by its encryption) and reclaims the blobs of the version it
  * replaced, except those the new version still uses (a copy onto itself keeps its blobs).
- * `expectBlobs` makes the commit conditional on the current version still having exactly
- * these blobs: a copy that keeps blobs must not revive ones a concurrent write reclaimed.
+ * The request's If-None-Match / If-Match are checked by the store in the transaction that
+ * writes (conditions.ts). `expectBlobs` makes the commit conditional on the current version
+ * still having exactly these blobs: a copy that keeps blobs must not revive ones a concurrent
+ * write reclaimed.
  */
 export async function commitObject(
   ctx: RequestContext,
@@ -82,23 +85,36 @@ export async function commitObject(
   expectBlobs?: readonly ObjectSegment[],
 ): Promise<void> {
   const stored = enc.sealObject(rec);
+  const condition: WriteCondition = {
+    ...writeCondition(ctx.headers),
+    ...(expectBlobs === undefined ? {} : { expectBlobIds: fileBlobIds(expectBlobs) }),
+  };
   let replaced: ObjectRecord | undefined;
   try {
-    replaced = await ctx.stores.meta.putObject(stored, expectBlobs === undefined ? undefined : fileBlobIds(expectBlobs));
+    replaced = await ctx.stores.meta.putObject(stored, Object.keys(condition).length === 0 ? undefined : condition);
   } catch (err) {
-    // A commit refused for want of space wrote nothing: its new blobs go (the kept ones stay).
-    if (err instanceof StorageFullError && !err.mayBeStored) {
+    // A commit refused (for want of space, or a condition) wrote nothing: its new blobs go (the kept ones stay).
+    if ((err instanceof StorageFullError && !err.mayBeStored) || (err instanceof MetaStoreError && REFUSED.has(err.code))) {
       const kept = new Set(fileBlobIds(expectBlobs ?? []));
       await reclaim(ctx, rec.segments.filter((s) => s.blob.kind !== 'file' || !kept.has(s.blob.id)));
     }
     if (err instanceof MetaStoreError && err.code === 'STRONGBOX_OBJECT_CHANGED') throw operationAborted();
-    throw err;
+    throw writeConditionError(err, ctx.key ?? rec.key);
   }
   crashPoint(ctx.config, 'object-committed');
   if (replaced === undefined) return;
   const kept = new Set(fileBlobIds(rec.segments));
   await reclaim(ctx, replaced.segments.filter((s) => s.blob.kind !== 'file' || !kept.has(s.blob.id)));
 }
+
+/** Codes of a putObject the store refused (rolled back): never META_IO, which an unsynced commit may also give. */
+const REFUSED: ReadonlySet<MetaStoreErrorCode> = new Set<MetaStoreErrorCode>([
+  'STRONGBOX_OBJECT_CHANGED',
+  'STRONGBOX_IF_NONE_MATCH_FAILED',
+  'STRONGBOX_IF_MATCH_FAILED',
+  'STRONGBOX_OBJECT_MISSING',
+  'STRONGBOX_BUCKET_MISSING',
+]);
 
 const fileBlobIds = (segments: readonly ObjectSegment[]): string[] => segments.flatMap((s) => (s.blob.kind === 'file' ? [s.blob.id] : []));
 

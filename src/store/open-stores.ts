@@ -41,12 +41,12 @@ export async function openStores(dataDir: string, opts: OpenStoresOptions = {}):
     const blobs = openFsBlobStore(join(dataDir, BLOB_SUBDIR), { freeSpace: floor, ...opts.blobs });
     let scrubbed = 0;
     if (opts.scrub ?? true) {
-      const referenced = meta.referencedBlobIds();
+      const referenced = await meta.referencedBlobIds();
       scrubbed = await blobs.scrub((id) => referenced.has(id));
     }
     return { meta, blobs, scrubbed };
   } catch (err) {
-    await meta.closeAsync();
+    await meta.close();
     throw err;
   }
 }
@@ -54,5 +54,5 @@ export async function openStores(dataDir: string, opts: OpenStoresOptions = {}):
 /** Close both stores, waiting for queued metadata writes and directory syncs. */
 export async function closeStores(stores: Pick<Stores, 'meta' | 'blobs'>): Promise<void> {
   await stores.blobs.close();
-  await stores.meta.closeAsync();
+  await stores.meta.close();
 }

@@ -93,6 +93,7 @@ export interface KmsKeyRow {
   key_id: string;
   created_at: number;
   meta: string;
+  revision: number;
 }
 export interface KmsAliasRow {
   name: string;
@@ -103,6 +104,7 @@ export const kmsKeyFromRow = (r: KmsKeyRow): KmsKeyRecord => ({
   keyId: r.key_id,
   createdAt: new Date(r.created_at),
   meta: JSON.parse(r.meta) as Record<string, unknown>,
+  revision: r.revision,
 });
 export const kmsAliasFromRow = (r: KmsAliasRow): KmsAliasRecord => ({
   name: r.name,

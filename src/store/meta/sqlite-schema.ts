@@ -92,6 +92,10 @@ const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // 3: a revision per KMS key, the compare-and-set token of its read-modify-writes.
+  `
+  ALTER TABLE kms_keys ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -194,7 +194,7 @@ test('openStores scrubs only what metadata does not reference', async (t) => {
   const s2 = await openStores(dir);
   t.after(() => closeStores(s2));
   assert.equal(s2.scrubbed, 2);
-  const seg = s2.meta.getObject('b', 'k')?.segments[0]?.blob;
+  const seg = (await s2.meta.getObject('b', 'k'))?.segments[0]?.blob;
   assert.ok(seg);
   assert.equal((await buffer(s2.blobs.read(seg, 0, 99_999))).length, 100_000);
   half.destroy();

@@ -23,7 +23,7 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
   test(`an in-place copy whose object changed before commit is 409 OperationAborted, not 500 (writer: ${writer})`, async (t) => {
     const dir = await tempDir(t);
     const meta = openSqliteMetaStore(dir, { writer });
-    t.after(() => meta.closeAsync());
+    t.after(() => meta.close());
     await meta.createBucket({ name: 'b', owner: 'alice', createdAt: T0, region: 'us-east-1' });
     const read = [file('a'.repeat(32))];
     // A concurrent PUT replaced the version the copy read.

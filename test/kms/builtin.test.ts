@@ -95,11 +95,11 @@ describe('built-in KMS', () => {
     await f.kms.decrypt(g.ciphertext, CTX, ROOT); // material now cached
     const first = f.kms;
     const other = f.reopen();
-    other.disableKey(key.keyId, ROOT);
+    await other.disableKey(key.keyId, ROOT);
     await rejects(first.decrypt(g.ciphertext, CTX, ROOT), 'DisabledException', `${arn} is disabled.`);
     await rejects(first.generateDataKey(key.keyId, CTX, 32, ROOT), 'DisabledException', `${arn} is disabled.`);
     await rejects(first.api('Encrypt', { KeyId: key.keyId, Plaintext: 'eA==' }, ROOT), 'DisabledException', `${arn} is disabled.`);
-    other.enableKey(key.keyId, ROOT);
+    await other.enableKey(key.keyId, ROOT);
     assert.deepEqual((await first.decrypt(g.ciphertext, CTX, ROOT)).plaintext, g.plaintext);
   });
 
@@ -210,7 +210,7 @@ describe('built-in KMS', () => {
     const key = (await f.kms.createKey('k'));
     await f.kms.scheduleKeyDeletion(key.keyId, 30, ROOT);
     f.clock.advance(31 * DAY);
-    openKms({ meta: f.meta, rootKey: keyring([1]), region: REGION, accountId: ACCOUNT, now: f.clock.now });
+    await openKms({ meta: f.meta, rootKey: keyring([1]), region: REGION, accountId: ACCOUNT, now: f.clock.now });
     assert.equal(fromRecord((await f.meta.getKmsKey(key.keyId))!).state, 'Deleted');
   });
 

@@ -28,7 +28,7 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
     const read = [file('a'.repeat(32))];
     // A concurrent PUT replaced the version the copy read.
     await meta.putObject(objectRecord('b', 'k', { segments: [file('b'.repeat(32))] }));
-    const ctx = { stores: { meta } } as unknown as RequestContext;
+    const ctx = { stores: { meta }, headers: {} } as unknown as RequestContext;
     const copy = objectRecord('b', 'k', { segments: read, etag: '"copy"' });
     const err = await commitObject(ctx, copy, plain, read).then(
       () => assert.fail('the commit must be refused'),

@@ -24,6 +24,7 @@ import {
   H_TRAILER,
   H_TRANSFER_ENCODING,
   Q_AUTH_PARAMS_LOWER,
+  Q_CREDENTIAL,
   Q_V2_ACCESS_KEY,
   Q_V2_SIGNATURE,
   SIGV2_SCHEME,
@@ -64,6 +65,23 @@ export interface AuthOptions {
    * x-amz-content-sha256 (KMS: the body is small and read before authentication).
    */
   payloadSha256?: string | undefined;
+}
+
+/**
+ * The access key id a request claims (header or presigned credential), found without checking
+ * anything, so that the caller can look its secret up (asynchronously) before verifyRequest,
+ * whose lookup is synchronous; undefined when there is none to find. verifyRequest still
+ * parses and judges the credential itself.
+ */
+export function claimedAccessKeyId(input: Pick<AuthInput, 'headers' | 'rawQuery'>): string | undefined {
+  const authorization = headerString(input.headers, H_AUTHORIZATION);
+  if (authorization !== undefined && authorization.trim() !== '') {
+    return /Credential=([^/,\s]+)\//.exec(authorization)?.[1];
+  }
+  if (!input.rawQuery.includes(Q_CREDENTIAL)) return undefined;
+  const credential = decodeQuery(splitQuery(input.rawQuery)).get(Q_CREDENTIAL);
+  const accessKeyId = credential?.split('/', 1)[0];
+  return accessKeyId === '' ? undefined : accessKeyId;
 }
 
 const SIGV2_UNSUPPORTED = 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.';

@@ -85,8 +85,9 @@ async function serve(opts: ServeOptions): Promise<void> {
         hostnames: config.domain === undefined ? [] : [config.domain, `*.${config.domain}`],
       })
     : undefined;
-  const kms = openKms({ meta: stores.meta, rootKey: rootKey.keyring, region: config.region, accountId: config.accountId, now: () => new Date() });
-  const kmsAliases = config.kmsAliases.map((name) => ({ name, ...ensureKmsAlias(kms, name) }));
+  const kms = await openKms({ meta: stores.meta, rootKey: rootKey.keyring, region: config.region, accountId: config.accountId, now: () => new Date() });
+  const kmsAliases: { name: string; keyArn: string; created: boolean }[] = [];
+  for (const name of config.kmsAliases) kmsAliases.push({ name, ...(await ensureKmsAlias(kms, name)) });
   const running = await startServer(config, stores, { rootKey: rootKey.keyring, kms }, log, tls);
   stores.reclaimer.start((err: unknown) => log.warn({ err }, 'reclaiming blobs failed; the next pass retries'));
   // Data keys under an older root key version move to the newest one while the server serves.

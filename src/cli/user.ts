@@ -28,10 +28,10 @@ export function registerUser(program: Command): void {
     .option('--data <dir>', 'data directory of the server', './data')
     .action(async (name: string, opts: { data: string }) => {
       if (!NAME_RE.test(name)) throw new Error(`invalid user name "${name}": use 1-64 letters, digits and _.@+=,-`);
-      await withStores(opts.data, (stores) => {
+      await withStores(opts.data, async (stores) => {
         const creds = generateCredentials();
         try {
-          stores.meta.addUser({ name, ...creds, isRoot: false, createdAt: new Date() });
+          await stores.meta.addUser({ name, ...creds, isRoot: false, createdAt: new Date() });
         } catch (err) {
           if (err instanceof MetaStoreError && err.code === 'STRONGBOX_USER_EXISTS') throw new Error(`user "${name}" already exists`);
           throw err;
@@ -44,8 +44,8 @@ export function registerUser(program: Command): void {
     .description('list users and their access key ids')
     .option('--data <dir>', 'data directory of the server', './data')
     .action(async (opts: { data: string }) => {
-      await withStores(opts.data, (stores) => {
-        for (const u of stores.meta.listUsers()) {
+      await withStores(opts.data, async (stores) => {
+        for (const u of await stores.meta.listUsers()) {
           process.stdout.write(`${u.name}\t${u.accessKeyId}${u.isRoot ? '\troot' : ''}\n`);
         }
       });
@@ -55,9 +55,9 @@ export function registerUser(program: Command): void {
     .description('remove a user (their buckets stay)')
     .option('--data <dir>', 'data directory of the server', './data')
     .action(async (name: string, opts: { data: string }) => {
-      await withStores(opts.data, (stores) => {
-        if (stores.meta.getUser(name)?.isRoot) throw new Error('the root user cannot be removed');
-        if (!stores.meta.removeUser(name)) throw new Error(`no user "${name}"`);
+      await withStores(opts.data, async (stores) => {
+        if ((await stores.meta.getUser(name))?.isRoot === true) throw new Error('the root user cannot be removed');
+        if (!(await stores.meta.removeUser(name))) throw new Error(`no user "${name}"`);
       });
     });
 }

@@ -30,9 +30,9 @@ export interface KmsOptions {
 }
 
 /** The built-in KMS (serving its API); keys whose deletion date has passed are deleted before it answers. */
-export function openKms(opts: KmsOptions): BuiltinKms {
+export async function openKms(opts: KmsOptions): Promise<BuiltinKms> {
   const kms = new ServedKms(opts);
-  kms.keys.sweep();
+  await kms.keys.sweep();
   return kms;
 }
 
@@ -41,11 +41,11 @@ export function openKms(opts: KmsOptions): BuiltinKms {
  * key and the alias if the alias is missing, and leaves an existing alias alone. A key made
  * here belongs to the root user. Returns the key ARN and whether it was created.
  */
-export function ensureKmsAlias(kms: BuiltinKms, name: string): { keyArn: string; created: boolean } {
+export async function ensureKmsAlias(kms: BuiltinKms, name: string): Promise<{ keyArn: string; created: boolean }> {
   const alias = `${ALIAS_PREFIX}${name}`;
-  const existing = kms.keys.aliases().find((a) => a.name === alias);
+  const existing = (await kms.keys.aliases()).find((a) => a.name === alias);
   if (existing !== undefined) return { keyArn: kms.arn(existing.keyId), created: false };
-  const key = kms.createKey(`Created by strongbox serve --kms-alias ${name}`);
-  kms.keys.linkAlias(alias, key.keyId);
+  const key = await kms.createKey(`Created by strongbox serve --kms-alias ${name}`);
+  await kms.keys.linkAlias(alias, key.keyId);
   return { keyArn: kms.arn(key.keyId), created: true };
 }

@@ -44,8 +44,10 @@ function resealed(record: EncryptionRecord, ring: RootKeyring, bucket: string, k
 
 export async function resealUnderCurrentRootKey(deps: ResealDeps): Promise<ResealProgress> {
   const { meta, rootKey: ring, log } = deps;
-  const buckets = meta.listBuckets();
-  const progress: ResealProgress = { scanned: 0, total: buckets.reduce((n, b) => n + meta.countObjects(b.name), 0), resealed: 0 };
+  const buckets = await meta.listBuckets();
+  let total = 0;
+  for (const b of buckets) total += await meta.countObjects(b.name);
+  const progress: ResealProgress = { scanned: 0, total, resealed: 0 };
   if (ring.versions.length === 1) return progress;
   log.info({ version: ring.current.version, objects: progress.total }, 'root key re-seal: moving data keys to the newest root key version');
   let lastReport = Date.now();
@@ -57,10 +59,10 @@ export async function resealUnderCurrentRootKey(deps: ResealDeps): Promise<Resea
   for (const bucket of buckets) {
     let after: string | undefined;
     for (;;) {
-      const page = meta.listObjects(bucket.name, { prefix: '', limit: PAGE, ...(after === undefined ? {} : { after }) });
+      const page = await meta.listObjects(bucket.name, { prefix: '', limit: PAGE, ...(after === undefined ? {} : { after }) });
       for (const summary of page) {
         progress.scanned++;
-        const rec = meta.getObject(bucket.name, summary.key);
+        const rec = await meta.getObject(bucket.name, summary.key);
         const to = rec && resealed(rec.encryption, ring, rec.bucket, rec.key);
         if (rec !== undefined && to !== undefined && (await meta.resealObject(rec.bucket, rec.key, rec.encryption, to))) progress.resealed++;
         if (to !== undefined) crashPoint(deps.config, 'root-reseal-record');
@@ -72,7 +74,7 @@ export async function resealUnderCurrentRootKey(deps: ResealDeps): Promise<Resea
     }
     let marker: { keyMarker: string; uploadIdMarker: string } | undefined;
     for (;;) {
-      const uploads = meta.listUploads(bucket.name, { prefix: '', limit: PAGE, ...marker });
+      const uploads = await meta.listUploads(bucket.name, { prefix: '', limit: PAGE, ...marker });
       for (const u of uploads) {
         const to = resealed(u.encryption, ring, u.bucket, u.key);
         if (to !== undefined && (await meta.resealUpload(u.uploadId, u.encryption, to))) progress.resealed++;

@@ -68,13 +68,13 @@ export async function putBucketAcl(ctx: BucketContext): Promise<S3Response> {
 }
 
 export async function getObjectAcl(ctx: ObjectContext): Promise<S3Response> {
-  const rec = ctx.stores.meta.getObject(ctx.bucketName, ctx.key);
+  const rec = await ctx.stores.meta.getObject(ctx.bucketName, ctx.key);
   if (rec === undefined) throw noSuchKey(ctx.key);
   return { status: 200, body: aclDocument(ctx.bucket.owner) };
 }
 
 export async function putObjectAcl(ctx: ObjectContext): Promise<S3Response> {
-  if (ctx.stores.meta.getObject(ctx.bucketName, ctx.key) === undefined) throw noSuchKey(ctx.key);
+  if ((await ctx.stores.meta.getObject(ctx.bucketName, ctx.key)) === undefined) throw noSuchKey(ctx.key);
   if (!ownerOnlyAclHeaders(ctx.headers)) throw aclNotSupported();
   await checkAclBody(ctx, ctx.bucket.owner);
   return { status: 200 };

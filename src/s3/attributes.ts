@@ -23,7 +23,7 @@ export async function getObjectAttributes(ctx: ObjectContext): Promise<S3Respons
   if (!Number.isInteger(maxParts) || maxParts < 0) throw invalidArgument('Invalid max parts', 'x-amz-max-parts');
   if (!Number.isInteger(marker) || marker < 0) throw invalidArgument('Invalid part number marker', 'x-amz-part-number-marker');
 
-  const obj = await openObject(ctx, findObject(ctx), 'object');
+  const obj = await openObject(ctx, await findObject(ctx), 'object');
   // Only the opened metadata is needed, not the data.
   obj.dispose();
   const rec = obj.record;

@@ -23,9 +23,7 @@ export async function listBuckets(ctx: RequestContext): Promise<S3Response> {
   const max = intParam(ctx.query, 'max-buckets', 1, 10000) ?? 10000;
   const token = ctx.query.get('continuation-token');
   const after = token === null ? '' : Buffer.from(token, 'base64url').toString('utf8');
-  const all = ctx.stores.meta
-    .listBuckets(ctx.user.name)
-    .filter((b) => b.name.startsWith(prefix) && b.name > after);
+  const all = (await ctx.stores.meta.listBuckets(ctx.user.name)).filter((b) => b.name.startsWith(prefix) && b.name > after);
   const page = all.slice(0, max);
   const truncated = all.length > page.length;
   return {
@@ -53,7 +51,7 @@ export async function createBucket(ctx: RequestContext): Promise<S3Response> {
   if (!isValidBucketName(name)) throw invalidBucketName(name);
   checkBucketAclHeaders(ctx.headers);
   const region = (await requestedRegion(ctx)) ?? ctx.config.region;
-  const existing = ctx.bucket ?? ctx.stores.meta.getBucket(name);
+  const existing = ctx.bucket ?? (await ctx.stores.meta.getBucket(name));
   if (existing !== undefined) {
     // Amazon's us-east-1 answers 200 to the owner re-creating a bucket; other regions 409.
     if (existing.owner === ctx.user.name && existing.region === 'us-east-1' && region === 'us-east-1') {
@@ -62,7 +60,7 @@ export async function createBucket(ctx: RequestContext): Promise<S3Response> {
     throw existing.owner === ctx.user.name ? bucketAlreadyOwnedByYou(name) : bucketAlreadyExists(name);
   }
   // A new bucket adds a row and invites data: refused below the floor (object-write.ts).
-  ctx.stores.meta.requireRoom();
+  await ctx.stores.meta.requireRoom();
   try {
     await ctx.stores.meta.createBucket({
       name,
@@ -73,7 +71,7 @@ export async function createBucket(ctx: RequestContext): Promise<S3Response> {
     });
   } catch (err) {
     if (err instanceof MetaStoreError && err.code === 'STRONGBOX_BUCKET_EXISTS') {
-      const winner = ctx.stores.meta.getBucket(name);
+      const winner = await ctx.stores.meta.getBucket(name);
       throw winner?.owner === ctx.user.name ? bucketAlreadyOwnedByYou(name) : bucketAlreadyExists(name);
     }
     throw err;
@@ -91,9 +89,9 @@ export async function headBucket(ctx: BucketContext): Promise<S3Response> {
  */
 export async function deleteBucket(ctx: BucketContext): Promise<S3Response> {
   const { meta } = ctx.stores;
-  if (meta.countObjects(ctx.bucketName) > 0) throw bucketNotEmpty(ctx.bucketName);
+  if ((await meta.countObjects(ctx.bucketName)) > 0) throw bucketNotEmpty(ctx.bucketName);
   for (;;) {
-    const uploads = meta.listUploads(ctx.bucketName, { prefix: '', limit: 1000 });
+    const uploads = await meta.listUploads(ctx.bucketName, { prefix: '', limit: 1000 });
     if (uploads.length === 0) break;
     for (const u of uploads) {
       await meta.abortUpload(u.uploadId);

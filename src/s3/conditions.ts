@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ObjectRecord } from '../store/meta/types.js';
+import { MetaStoreError, type ObjectRecord, type WriteCondition } from '../store/meta/types.js';
 import { header } from './headers.js';
 import { noSuchKey, preconditionFailed } from '../errors/s3-error.js';
 
@@ -76,6 +76,11 @@ export function evaluateCopySourceConditions(headers: IncomingHttpHeaders, rec: 
 export const hasWriteConditions = (headers: IncomingHttpHeaders): boolean =>
   headers['if-none-match'] !== undefined || headers['if-match'] !== undefined;
 
+/**
+ * The early check, before a body is stored: a request bound to fail is refused before its body
+ * is read, as Amazon does. The authoritative check is the store's (writeCondition), inside the
+ * transaction that writes.
+ */
 export function evaluateWriteConditions(headers: IncomingHttpHeaders, current: ObjectRecord | undefined, key: string): void {
   const ifNoneMatch = header(headers, 'if-none-match');
   const ifMatch = header(headers, 'if-match');
@@ -86,4 +91,28 @@ export function evaluateWriteConditions(headers: IncomingHttpHeaders, current: O
     if (current === undefined) throw noSuchKey(key);
     if (!etagMatches(ifMatch, current.etag)) throw preconditionFailed('If-Match');
   }
+}
+
+/** The request's write conditions, for the store to check inside its transaction; undefined when none. */
+export function writeCondition(headers: IncomingHttpHeaders): WriteCondition | undefined {
+  const ifNoneMatch = header(headers, 'if-none-match');
+  const ifMatch = header(headers, 'if-match');
+  if (ifNoneMatch === undefined && ifMatch === undefined) return undefined;
+  return {
+    ...(ifNoneMatch === undefined ? {} : { ifNoneMatch: etagList(ifNoneMatch) }),
+    ...(ifMatch === undefined ? {} : { ifMatch: etagList(ifMatch) }),
+  };
+}
+
+/**
+ * A store's refusal of a WriteCondition as the S3 error evaluateWriteConditions gives for the
+ * same finding (412 PreconditionFailed, or 404 NoSuchKey for If-Match on a missing key); any
+ * other error is returned unchanged.
+ */
+export function writeConditionError(err: unknown, key: string): unknown {
+  if (!(err instanceof MetaStoreError)) return err;
+  if (err.code === 'STRONGBOX_IF_NONE_MATCH_FAILED') return preconditionFailed('If-None-Match');
+  if (err.code === 'STRONGBOX_IF_MATCH_FAILED') return preconditionFailed('If-Match');
+  if (err.code === 'STRONGBOX_OBJECT_MISSING') return noSuchKey(key);
+  return err;
 }

@@ -44,11 +44,11 @@ export function parseCopySource(raw: string): { bucket: string; key: string } {
  */
 export async function resolveCopySource(ctx: ObjectContext): Promise<CopySource> {
   const { bucket, key } = parseCopySource(header(ctx.headers, 'x-amz-copy-source') ?? '');
-  const bucketRecord = ctx.stores.meta.getBucket(bucket);
+  const bucketRecord = await ctx.stores.meta.getBucket(bucket);
   if (bucketRecord === undefined) throw noSuchBucket(bucket);
   // The source is read: s3:GetObject on it, under the source bucket's policy.
   authorizeAccess(ctx.requester, bucketRecord, key, 's3:GetObject');
-  const record = ctx.stores.meta.getObject(bucket, key);
+  const record = await ctx.stores.meta.getObject(bucket, key);
   if (record === undefined) throw noSuchKey(key);
   evaluateCopySourceConditions(ctx.headers, record);
   return { bucket, key, object: await openObject(ctx, record, 'copySource'), stored: record };

@@ -46,7 +46,7 @@ export async function copyObject(ctx: ObjectContext): Promise<S3Response> {
   const directive = metadataDirective(headers);
   // A destination SSE-C key into a bucket that blocks SSE-C: 403 before the source is looked at (§3).
   refuseBlockedSseC(ctx);
-  requireRoomForData(ctx);
+  await requireRoomForData(ctx);
   const source = await resolveCopySource(ctx);
   let enc: WriteEncryption | undefined;
   try {
@@ -74,7 +74,7 @@ async function copyWith(ctx: ObjectContext, source: CopySource, enc: WriteEncryp
   }
   const contentHeaders = directive === 'COPY' ? src.contentHeaders : contentHeadersFrom(headers);
   const userMetadata = directive === 'COPY' ? src.userMetadata : userMetadataFrom(headers);
-  if (hasWriteConditions(headers)) evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
+  if (hasWriteConditions(headers)) evaluateWriteConditions(headers, await stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
 
   const asked = askedChecksumAlgorithm(headers);
   // Onto itself with the same checksum: keep the stored bytes, re-seal the data key only.

@@ -52,13 +52,13 @@ export interface Page<T> {
   readonly last: string | undefined;
 }
 
-export type Fetch<T> = (query: { after?: string; afterPrefix?: string; limit: number }) => readonly T[];
+export type Fetch<T> = (query: { after?: string; afterPrefix?: string; limit: number }) => Promise<readonly T[]>;
 
 /**
  * One page of a listing. Common prefixes count toward `maxKeys`; every key under a prefix
  * already reported is skipped with one store query (`afterPrefix`), not walked key by key.
  */
-export function listPage<T extends { readonly key: string }>(fetch: Fetch<T>, req: PageRequest): Page<T> {
+export async function listPage<T extends { readonly key: string }>(fetch: Fetch<T>, req: PageRequest): Promise<Page<T>> {
   const items: T[] = [];
   const prefixes: string[] = [];
   let last: string | undefined;
@@ -67,7 +67,7 @@ export function listPage<T extends { readonly key: string }>(fetch: Fetch<T>, re
   let count = 0;
   for (;;) {
     const limit = Math.min(LIST_BATCH, req.maxKeys - count + 1);
-    const batch = fetch({ ...cursor, limit });
+    const batch = await fetch({ ...cursor, limit });
     for (const entry of batch) {
       if (cursor.afterPrefix !== undefined && entry.key.startsWith(cursor.afterPrefix)) continue;
       const cp = commonPrefixOf(entry.key, req.prefix, req.delimiter);

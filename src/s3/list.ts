@@ -43,7 +43,7 @@ function commonParams(query: URLSearchParams): ListParams {
   };
 }
 
-function page(ctx: BucketContext, p: ListParams, marker: string | undefined): Page<ObjectSummary> {
+function page(ctx: BucketContext, p: ListParams, marker: string | undefined): Promise<Page<ObjectSummary>> {
   const { meta } = ctx.stores;
   return listPage<ObjectSummary>((q) => meta.listObjects(ctx.bucketName, { prefix: p.prefix, ...q }), {
     prefix: p.prefix,
@@ -86,7 +86,7 @@ const xml = (root: string, body: XmlNode): S3Response => ({
 export async function listObjects(ctx: BucketContext): Promise<S3Response> {
   const p = commonParams(ctx.query);
   const marker = ctx.query.get('marker') ?? '';
-  const result = page(ctx, p, marker === '' ? undefined : marker);
+  const result = await page(ctx, p, marker === '' ? undefined : marker);
   const e = nameEncoder(p.encoding);
   const enc = (s: string) => e(s) ?? s;
   return xml('ListBucketResult', {
@@ -113,7 +113,7 @@ export async function listObjectsV2(ctx: BucketContext): Promise<S3Response> {
   // The token wins over start-after (both are echoed).
   const marker = token !== null && token !== '' ? decodeContinuationToken(token) : startAfter;
   const fetchOwner = (query.get('fetch-owner') ?? '').toLowerCase() === 'true';
-  const result = page(ctx, p, marker === '' ? undefined : marker);
+  const result = await page(ctx, p, marker === '' ? undefined : marker);
   const e = nameEncoder(p.encoding);
   const enc = (s: string) => e(s) ?? s;
   return xml('ListBucketResult', {
@@ -148,7 +148,7 @@ export async function listObjectVersions(ctx: BucketContext): Promise<S3Response
     }
   }
   // With one version per key, (key-marker, null) and key-marker alone both resume after the key.
-  const result = page(ctx, p, keyMarker === '' ? undefined : keyMarker);
+  const result = await page(ctx, p, keyMarker === '' ? undefined : keyMarker);
   const e = nameEncoder(p.encoding);
   const enc = (s: string) => e(s) ?? s;
   const lastIsPrefix = result.last !== undefined && result.prefixes.at(-1) === result.last;

@@ -11,9 +11,9 @@ export const MAX_PART_NUMBER = 10000;
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 /** The `uploadId` of the request, resolved to an upload of this bucket and key. */
-export function requireUpload(ctx: ObjectContext): UploadRecord {
+export async function requireUpload(ctx: ObjectContext): Promise<UploadRecord> {
   const uploadId = ctx.query.get('uploadId') ?? '';
-  const upload = uploadId === '' ? undefined : ctx.stores.meta.getUpload(uploadId);
+  const upload = uploadId === '' ? undefined : await ctx.stores.meta.getUpload(uploadId);
   if (upload === undefined || upload.bucket !== ctx.bucketName || upload.key !== ctx.key) throw noSuchUpload(uploadId);
   return upload;
 }

@@ -5,7 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ObjectContext, S3Response } from '../server/context.js';
-import type { ObjectRecord, PartRecord, UploadRecord } from '../store/meta/types.js';
+import { MetaStoreError, type ObjectRecord, type PartRecord, type ReadPart, type UploadRecord } from '../store/meta/types.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type StoredChecksum } from '../checksum/types.js';
 import { checksumHeaderName } from '../checksum/request-checksum.js';
 import { CHECKSUM_XML_ELEMENT, checksumHeaders, checksumXmlFields } from '../checksum/response-headers.js';
@@ -23,7 +23,7 @@ import {
 } from '../errors/s3-error.js';
 import { header } from './headers.js';
 import { crashPoint } from '../testing/crash-point.js';
-import { evaluateWriteConditions, hasWriteConditions } from './conditions.js';
+import { evaluateWriteConditions, hasWriteConditions, writeCondition, writeConditionError } from './conditions.js';
 import { MAX_OBJECT_SIZE } from './object-write.js';
 import { urlEncodeKey } from './list-page.js';
 import {
@@ -173,9 +173,9 @@ function locationOf(ctx: ObjectContext): string {
 
 /** CompleteMultipartUpload. */
 export async function completeMultipartUpload(ctx: ObjectContext): Promise<S3Response> {
-  const repeated = repeatedComplete(ctx);
+  const repeated = await repeatedComplete(ctx);
   if (repeated !== undefined) return repeated;
-  const upload = requireUpload(ctx);
+  const upload = await requireUpload(ctx);
   // The SSE-C triple is optional unless the part checksums it seals are needed (§2.6); when
   // sent, it must be the upload's key.
   const enc = hasCustomerKey(ctx) || !isCustomerKeyed(upload.encryption) ? await encryptionForPart(ctx, upload, false) : undefined;
@@ -195,7 +195,7 @@ async function complete(ctx: ObjectContext, storedUpload: UploadRecord, enc: Wri
   const { headers, stores } = ctx;
   const upload = enc === undefined ? storedUpload : enc.openUpload(storedUpload);
   const requested = parseCompleteRequest(await readSmallBody(ctx.payload.body, MAX_COMPLETE_BODY));
-  const storedParts = stores.meta.getParts(upload.uploadId);
+  const storedParts = await stores.meta.getParts(upload.uploadId);
   const parts = selectParts(upload, requested, enc === undefined ? storedParts : storedParts.map((p) => enc.openPart(p)));
   const size = parts.reduce((n, p) => n + p.size, 0);
   if (size > MAX_OBJECT_SIZE) throw entityTooLarge(size, MAX_OBJECT_SIZE);
@@ -219,13 +219,19 @@ async function complete(ctx: ObjectContext, storedUpload: UploadRecord, enc: Wri
     owner: ctx.bucket.owner,
   };
   const stored = enc === undefined ? rec : enc.sealObject(rec);
-  // Checked right before the commit, with no await in between (If-None-Match / If-Match).
-  if (hasWriteConditions(headers)) evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
+  // Early (a clear answer without a commit); the store checks the conditions again inside the commit.
+  if (hasWriteConditions(headers)) evaluateWriteConditions(headers, await stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
+  // The parts as read: an UploadPart that replaces one of them before the commit makes it fail.
+  const chosen = new Set(parts.map((p) => p.partNumber));
+  const readParts: ReadPart[] = storedParts
+    .filter((p) => chosen.has(p.partNumber))
+    .map((p) => ({ partNumber: p.partNumber, etag: p.etag, ...(p.blob.kind === 'file' ? { blobId: p.blob.id } : {}) }));
   crashPoint(ctx.config, 'complete-before-commit');
   try {
-    await stores.meta.completeUpload(upload.uploadId, stored);
+    await stores.meta.completeUpload(upload.uploadId, stored, readParts, writeCondition(headers));
   } catch (err) {
-    throw translateRace(err, upload.uploadId, ctx.bucketName);
+    if (err instanceof MetaStoreError && err.code === 'STRONGBOX_PART_CHANGED') throw invalidPart({ UploadId: upload.uploadId });
+    throw writeConditionError(translateRace(err, upload.uploadId, ctx.bucketName), ctx.key);
   }
   // The replaced object's and the unused parts' blobs were journaled by the commit.
   crashPoint(ctx.config, 'complete-committed');
@@ -255,10 +261,10 @@ function completeResult(ctx: ObjectContext, rec: ObjectRecord): S3Response {
  * Amazon answers a repeated Complete of an upload that already completed with the same
  * result, as long as the object it made is still the current one.
  */
-function repeatedComplete(ctx: ObjectContext): S3Response | undefined {
+async function repeatedComplete(ctx: ObjectContext): Promise<S3Response | undefined> {
   const uploadId = ctx.query.get('uploadId') ?? '';
-  if (uploadId === '' || ctx.stores.meta.getUpload(uploadId) !== undefined) return undefined;
-  const current = ctx.stores.meta.getObject(ctx.bucketName, ctx.key);
+  if (uploadId === '' || (await ctx.stores.meta.getUpload(uploadId)) !== undefined) return undefined;
+  const current = await ctx.stores.meta.getObject(ctx.bucketName, ctx.key);
   if (current?.uploadId !== uploadId) return undefined;
   ctx.payload.body.resume();
   return completeResult(ctx, current);

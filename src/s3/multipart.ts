@@ -46,7 +46,7 @@ const newUploadId = (): string => randomBytes(32).toString('base64url');
 /** CreateMultipartUpload: https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html */
 export async function createMultipartUpload(ctx: ObjectContext): Promise<S3Response> {
   const { headers } = ctx;
-  requireRoomForData(ctx);
+  await requireRoomForData(ctx);
   const contentHeaders = contentHeadersFrom(headers);
   const userMetadata = userMetadataFrom(headers);
   const storageClass = storageClassFrom(headers);
@@ -150,9 +150,9 @@ async function storePart(
 /** UploadPart: https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html */
 export async function uploadPart(ctx: ObjectContext): Promise<S3Response> {
   const partNumber = partNumberParam(ctx.query);
-  const upload = requireUpload(ctx);
+  const upload = await requireUpload(ctx);
   const length = checkBodyLength(ctx);
-  requireRoomForData(ctx, length);
+  await requireRoomForData(ctx, length);
   return disposing(await encryptionForPart(ctx, upload), (enc) => uploadPartWith(ctx, upload, partNumber, enc, length));
 }
 
@@ -219,8 +219,8 @@ export function parseCopyRange(value: string | undefined, size: number): { start
 /** UploadPartCopy: https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html */
 export async function uploadPartCopy(ctx: ObjectContext): Promise<S3Response> {
   const partNumber = partNumberParam(ctx.query);
-  const upload = requireUpload(ctx);
-  requireRoomForData(ctx);
+  const upload = await requireUpload(ctx);
+  await requireRoomForData(ctx);
   const enc = await encryptionForPart(ctx, upload);
   let source: CopySource | undefined;
   try {
@@ -269,7 +269,7 @@ async function uploadPartCopyWith(
 
 /** AbortMultipartUpload: 204; the store journals the parts' blobs in the same commit. */
 export async function abortMultipartUpload(ctx: ObjectContext): Promise<S3Response> {
-  const upload = requireUpload(ctx);
+  const upload = await requireUpload(ctx);
   let parts: PartRecord[] | undefined;
   try {
     parts = await ctx.stores.meta.abortUpload(upload.uploadId);
@@ -283,11 +283,11 @@ export async function abortMultipartUpload(ctx: ObjectContext): Promise<S3Respon
 
 /** ListParts: https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListParts.html */
 export async function listParts(ctx: ObjectContext): Promise<S3Response> {
-  const upload = requireUpload(ctx);
+  const upload = await requireUpload(ctx);
   const max = maxParam(ctx.query, 'max-parts', 'maxParts');
   const marker =
     intParam(ctx.query, 'part-number-marker', 0, 2147483647, 'Argument partNumberMarker must be an integer.') ?? 0;
-  let fetched = max.effective === 0 ? [] : ctx.stores.meta.listParts(upload.uploadId, marker, max.effective + 1);
+  let fetched = max.effective === 0 ? [] : await ctx.stores.meta.listParts(upload.uploadId, marker, max.effective + 1);
   // Part checksums of SSE-C and KMS uploads are sealed: shown only to a caller with the key
   // (SSE-C) or when the KMS opens the upload's data key.
   if (sealsMetadata(upload.encryption) && (hasCustomerKey(ctx) || !isCustomerKeyed(upload.encryption))) {
@@ -337,7 +337,7 @@ export async function listMultipartUploads(ctx: BucketContext): Promise<S3Respon
   const keyMarker = query.get('key-marker') ?? '';
   // Amazon ignores upload-id-marker without key-marker.
   const uploadIdMarker = keyMarker === '' ? '' : query.get('upload-id-marker') ?? '';
-  const page = pageUploads(ctx, prefix, delimiter, keyMarker, uploadIdMarker, max.effective);
+  const page = await pageUploads(ctx, prefix, delimiter, keyMarker, uploadIdMarker, max.effective);
   const e = nameEncoder(encoding);
   const enc = (s: string) => e(s) ?? s;
   return {
@@ -381,14 +381,14 @@ interface UploadsPage {
  * Pages uploads in (key, upload id) order with delimiter grouping. Uploads are few, so
  * keys under a reported common prefix are skipped in memory rather than by the store.
  */
-function pageUploads(
+async function pageUploads(
   ctx: BucketContext,
   prefix: string,
   delimiter: string | undefined,
   keyMarker: string,
   uploadIdMarker: string,
   maxUploads: number,
-): UploadsPage {
+): Promise<UploadsPage> {
   const uploads: UploadRecord[] = [];
   const prefixes: string[] = [];
   let last: UploadsPage['last'];
@@ -400,7 +400,7 @@ function pageUploads(
   };
   const limit = 1000;
   for (;;) {
-    const batch = ctx.stores.meta.listUploads(ctx.bucketName, { prefix, ...cursor, limit });
+    const batch = await ctx.stores.meta.listUploads(ctx.bucketName, { prefix, ...cursor, limit });
     for (const u of batch) {
       if (skip !== undefined && u.key.startsWith(skip)) continue;
       if (uploads.length + prefixes.length === maxUploads) return { uploads, prefixes, truncated: true, last };

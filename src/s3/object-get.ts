@@ -23,8 +23,8 @@ const RESPONSE_OVERRIDES: Record<string, string> = {
  * Looks up the object, or NoSuchKey (HEAD sends the status only). As on Amazon, a requester who
  * may not list the bucket (s3:ListBucket) learns nothing of which keys exist: 403, not 404.
  */
-export function findObject(ctx: ObjectContext): ObjectRecord {
-  const rec = ctx.stores.meta.getObject(ctx.bucketName, ctx.key);
+export async function findObject(ctx: ObjectContext): Promise<ObjectRecord> {
+  const rec = await ctx.stores.meta.getObject(ctx.bucketName, ctx.key);
   if (rec === undefined) {
     authorizeAccess(ctx.requester, ctx.bucket, undefined, 's3:ListBucket');
     throw noSuchKey(ctx.key);
@@ -43,7 +43,7 @@ interface ReadPlan {
  * its parts is InvalidPart before any key is looked at (as RGW).
  */
 async function openForRead(ctx: ObjectContext): Promise<{ obj: ReadableObject; partNumber: number | undefined }> {
-  const rec = findObject(ctx);
+  const rec = await findObject(ctx);
   const partNumber = intParam(ctx.query, 'partNumber', 1, 10000, 'Part number must be an integer between 1 and 10000, inclusive');
   if (partNumber !== undefined && partNumber > (rec.partsCount ?? 1)) throw invalidPart({ PartNumber: partNumber });
   return { obj: await openObject(ctx, rec, 'object'), partNumber };

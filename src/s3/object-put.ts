@@ -21,7 +21,7 @@ export function checkBodyLength(ctx: ObjectContext): number | undefined {
 export async function putObject(ctx: ObjectContext): Promise<S3Response> {
   const { headers } = ctx;
   const length = checkBodyLength(ctx);
-  requireRoomForData(ctx, length);
+  await requireRoomForData(ctx, length);
   const contentHeaders = contentHeadersFrom(headers);
   const userMetadata = userMetadataFrom(headers);
   const storageClass = storageClassFrom(headers);
@@ -36,7 +36,8 @@ async function storeObject(
   described: { contentHeaders: Record<string, string>; userMetadata: Record<string, string>; storageClass: string },
 ): Promise<S3Response> {
   const { headers, stores } = ctx;
-  if (hasWriteConditions(headers)) evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
+  // Early, so that a body bound to fail is not stored; commitObject has the store check again.
+  if (hasWriteConditions(headers)) evaluateWriteConditions(headers, await stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
 
   // Amazon computes a CRC64NVME for every object uploaded without a checksum.
   const check = checkBody(headers, ctx.payload, { md5: enc.etagIsMd5, defaultAlgorithm: 'CRC64NVME' });
@@ -48,13 +49,7 @@ async function storeObject(
   }
 
   const rec = singlePartRecord(ctx, { enc, params, segment, digests, ...described });
-  try {
-    // Checked again now that the body is in: another writer may have won meanwhile.
-    if (hasWriteConditions(headers)) evaluateWriteConditions(headers, stores.meta.getObject(ctx.bucketName, ctx.key), ctx.key);
-  } catch (err) {
-    await discardUncommitted(ctx, [segment]);
-    throw err;
-  }
+  // The store checks If-None-Match / If-Match again inside the commit (another writer may have won meanwhile).
   await commitObject(ctx, rec, enc);
   return {
     status: 200,

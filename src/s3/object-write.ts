@@ -2,8 +2,9 @@ import { Readable, type Transform } from 'node:stream';
 import { secureRandomBytes } from '../crypto/random.js';
 import { pipeline } from 'node:stream/promises';
 import type { BlobSegment } from '../store/blob/types.js';
-import type { ObjectRecord, ObjectSegment } from '../store/meta/types.js';
+import type { ObjectRecord, ObjectSegment, WriteCondition } from '../store/meta/types.js';
 import { MetaStoreError } from '../store/meta/types.js';
+import { writeCondition, writeConditionError } from './conditions.js';
 import { StorageFullError } from '../store/free-space.js';
 import { operationAborted } from '../errors/s3-error.js';
 import type { WriteEncryption } from '../crypto/encryption.js';
@@ -26,8 +27,8 @@ export const MAX_OBJECT_SIZE = 5 * 1024 ** 4;
  * writer may be just what a full store needs; they rewrite one small row).
  * CreateBucket checks the metadata store only (src/s3/bucket.ts).
  */
-export function requireRoomForData(ctx: RequestContext, incoming?: number): void {
-  ctx.stores.meta.requireRoom();
+export async function requireRoomForData(ctx: RequestContext, incoming?: number): Promise<void> {
+  await ctx.stores.meta.requireRoom();
   ctx.stores.blobs.requireRoom(incoming);
 }
 
@@ -72,9 +73,10 @@ const runPipeline = pipeline as unknown as (...streams: (NodeJS.ReadableStream |
 /**
  * Commits an object record (sealed by its encryption). The store journals the blobs of the
  * version it replaced, except those the new version still uses (a copy onto itself keeps its
- * blobs), and drops the intents of the new version's blobs, in the same transaction.
- * `expectBlobs` makes the commit conditional on the current version still having exactly
- * these blobs: a copy that keeps blobs must not revive ones a concurrent write freed.
+ * blobs), and drops the intents of the new version's blobs, in the same transaction. The
+ * request's If-None-Match / If-Match are checked by the store in that transaction
+ * (conditions.ts). `expectBlobs` makes the commit conditional on the current version still
+ * having exactly these blobs: a copy that keeps blobs must not revive ones a concurrent write freed.
  */
 export async function commitObject(
   ctx: RequestContext,
@@ -83,14 +85,18 @@ export async function commitObject(
   expectBlobs?: readonly ObjectSegment[],
 ): Promise<void> {
   const stored = enc.sealObject(rec);
+  const condition: WriteCondition = {
+    ...writeCondition(ctx.headers),
+    ...(expectBlobs === undefined ? {} : { expectBlobIds: fileBlobIds(expectBlobs) }),
+  };
   try {
-    await ctx.stores.meta.putObject(stored, expectBlobs === undefined ? undefined : fileBlobIds(expectBlobs));
+    await ctx.stores.meta.putObject(stored, Object.keys(condition).length === 0 ? undefined : condition);
   } catch (err) {
     // The new blobs go at once if nothing was written (the kept ones stay).
     const kept = new Set(fileBlobIds(expectBlobs ?? []));
     await discardUncommitted(ctx, rec.segments.filter((s) => s.blob.kind !== 'file' || !kept.has(s.blob.id)).map((s) => s.blob), err);
     if (err instanceof MetaStoreError && err.code === 'STRONGBOX_OBJECT_CHANGED') throw operationAborted();
-    throw err;
+    throw writeConditionError(err, ctx.key ?? rec.key);
   }
   crashPoint(ctx.config, 'object-committed');
 }

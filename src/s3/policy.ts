@@ -49,9 +49,11 @@ export function checkPolicyDocument(text: string, target: BucketPolicyTarget): v
 export async function putBucketPolicy(ctx: BucketContext): Promise<S3Response> {
   const body = await readDocumentBody(ctx, { limit: MAX_BODY, checksumRequired: () => bodyChecksumRequired('Put Bucket Policy') });
   const text = body.toString('utf8');
+  // Principals are checked synchronously: the users are read first (a rare call, few users).
+  const users = new Set((await ctx.stores.meta.listUsers()).map((u) => u.name));
   checkPolicyDocument(text, {
     bucket: ctx.bucketName,
-    directory: { accountId: ctx.config.accountId, userExists: (name) => ctx.stores.meta.getUser(name) !== undefined },
+    directory: { accountId: ctx.config.accountId, userExists: (name) => users.has(name) },
   });
   if (!(await ctx.stores.meta.updateBucket(ctx.bucketName, { policy: text }))) throw noSuchBucket(ctx.bucketName);
   return { status: 204 };

@@ -30,15 +30,15 @@ export async function ensureRootUser(
   fromEnv: { accessKeyId: string; secretAccessKey: string } | undefined,
   now: Date,
 ): Promise<{ user: UserRecord; created: boolean }> {
-  const existing = meta.getUser(ROOT_USER);
+  const existing = await meta.getUser(ROOT_USER);
   if (fromEnv !== undefined) {
     const user: UserRecord = { name: ROOT_USER, ...fromEnv, isRoot: true, createdAt: existing?.createdAt ?? now };
-    if (existing?.accessKeyId !== user.accessKeyId || existing.secretAccessKey !== user.secretAccessKey) meta.upsertUser(user);
+    if (existing?.accessKeyId !== user.accessKeyId || existing.secretAccessKey !== user.secretAccessKey) await meta.upsertUser(user);
     return { user, created: false };
   }
   if (existing !== undefined) return { user: existing, created: false };
   const user: UserRecord = { name: ROOT_USER, ...generateCredentials(), isRoot: true, createdAt: now };
-  meta.addUser(user);
+  await meta.addUser(user);
   await writeFileAtomic(
     rootCredentialsPath(dataDir),
     `AWS_ACCESS_KEY_ID=${user.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${user.secretAccessKey}\n`,

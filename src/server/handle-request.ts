@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { verifyRequest } from '../auth/verify-request.js';
+import { claimedAccessKeyId, verifyRequest } from '../auth/verify-request.js';
 import { route, virtualHostedBucket } from './router.js';
 import { ANONYMOUS_USER, authorize } from './authorize.js';
 import { requesterOf } from './requester.js';
@@ -99,14 +99,16 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
     resource = bucketName === undefined ? '/' : key === undefined ? `/${bucketName}` : `/${bucketName}/${key}`;
     bindings = { reqId, op, bucket: bucketName };
 
-    let signer: UserRecord | undefined;
+    // The signer is looked up (awaited) before the synchronous verification, which asks for its secret.
+    const claimed = claimedAccessKeyId({ headers: req.headers, rawQuery });
+    const signer: UserRecord | undefined = claimed === undefined ? undefined : await deps.stores.meta.getUserByAccessKey(claimed);
     const body = requestBody(req, res, deps.config.connections.bodyIdleTimeoutMs);
     const verified = verifyRequest({ method, rawPath, rawQuery, headers: req.headers, rawHeaders }, body, {
-      lookup: (ak: string) => (signer = deps.stores.meta.getUserByAccessKey(ak))?.secretAccessKey,
+      lookup: (ak: string) => (ak === claimed ? signer?.secretAccessKey : undefined),
       now: deps.now,
     });
     if (key !== undefined && Buffer.byteLength(key) > MAX_KEY_BYTES) throw keyTooLong(Buffer.byteLength(key));
-    const bucket = bucketName === undefined ? undefined : deps.stores.meta.getBucket(bucketName);
+    const bucket = bucketName === undefined ? undefined : await deps.stores.meta.getBucket(bucketName);
     if (bucketName !== undefined && bucket === undefined && op !== 'CreateBucket') throw noSuchBucket(bucketName);
     // A request without credentials is anonymous: only a bucket policy can let it in.
     const requester = requesterOf(deps.config, req, verified.accessKeyId === undefined ? undefined : signer, query, deps.now);

@@ -53,7 +53,7 @@ export async function openStores(dataDir: string, opts: OpenStoresOptions = {}):
     const reclaimer = new Reclaimer(meta, blobs, opts.reclaim ?? {});
     return { meta, blobs, reclaimer };
   } catch (err) {
-    await meta.closeAsync();
+    await meta.close();
     throw err;
   }
 }
@@ -77,5 +77,5 @@ async function sweepOrphans(meta: SqliteMetaStore, blobs: FsBlobStore): Promise<
 export async function closeStores(stores: Pick<Stores, 'meta' | 'blobs'> & Partial<Pick<Stores, 'reclaimer'>>): Promise<void> {
   await stores.reclaimer?.stop(true);
   await stores.blobs.close();
-  await stores.meta.closeAsync();
+  await stores.meta.close();
 }

@@ -107,7 +107,7 @@ const dir = mkdtempSync(join(tmpdir(), 'sb-kms-fuzz-'));
 const meta = openSqliteMetaStore(dir, { writer: 'inline' });
 const kms = new BuiltinKms({ meta, rootKey: keyring([1]), region: REGION, accountId: ACCOUNT, now: new Clock().now });
 after(async () => {
-  await meta.closeAsync();
+  await meta.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -139,7 +139,7 @@ fuzzAsync(
     const input = JSON.parse(JSON.stringify(raw)) as JsonObject;
     // Often aim at a key that exists, so that the checks after the lookup run too.
     if (useKnownKey) {
-      const keys = meta.listKmsKeys();
+      const keys = (await meta.listKmsKeys());
       const known = keys[keys.length - 1];
       if (known !== undefined) input.KeyId = known.keyId;
     }

@@ -32,7 +32,7 @@ const arnOf = (keyId: string) => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}`
 describe('built-in KMS', () => {
   it('generates data keys that decrypt with the same context only, and names the key by ARN', async (t) => {
     const f = fixture(t);
-    const key = f.kms.createKey('k');
+    const key = (await f.kms.createKey('k'));
     for (const ref of [key.keyId, arnOf(key.keyId)]) {
       const g = await f.kms.generateDataKey(ref, CTX, 32, ROOT);
       assert.equal(g.keyArn, arnOf(key.keyId));
@@ -50,8 +50,8 @@ describe('built-in KMS', () => {
 
   it('resolves aliases and answers unknown references with AWS messages', async (t) => {
     const f = fixture(t);
-    const key = f.kms.createKey('k');
-    f.kms.createAlias('alias/app', key.keyId, ROOT);
+    const key = (await f.kms.createKey('k'));
+    await f.kms.createAlias('alias/app', key.keyId, ROOT);
     assert.equal(await f.kms.keyArn('alias/app'), arnOf(key.keyId));
     assert.equal(await f.kms.keyArn(`arn:aws:kms:${REGION}:${ACCOUNT}:alias/app`), arnOf(key.keyId));
     await rejects(f.kms.keyArn('fake-key-id'), 'NotFoundException', "Invalid keyId 'fake-key-id'");
@@ -62,12 +62,12 @@ describe('built-in KMS', () => {
 
   it('creates the AWS-managed aws/s3 key on first use, once, and keeps customers from managing it', async (t) => {
     const f = fixture(t);
-    assert.equal(f.kms.listKeys(ROOT).length, 0);
+    assert.equal((await f.kms.listKeys(ROOT)).length, 0);
     const g = await f.kms.generateDataKey(undefined, CTX, 32, ROOT);
     const again = await f.kms.keyArn(undefined);
     assert.equal(again, g.keyArn);
     assert.equal(await f.kms.keyArn('alias/aws/s3'), g.keyArn);
-    assert.equal(f.kms.listKeys(ROOT).length, 1);
+    assert.equal((await f.kms.listKeys(ROOT)).length, 1);
     const described = await f.kms.api('DescribeKey', { KeyId: 'alias/aws/s3' }, ROOT);
     const md = described?.['KeyMetadata'] as Record<string, unknown>;
     assert.equal(md['KeyManager'], 'AWS');
@@ -89,23 +89,23 @@ describe('built-in KMS', () => {
 
   it('refuses a disabled key at once, even with its material cached or disabled by another process', async (t) => {
     const f = fixture(t);
-    const key = f.kms.createKey('k');
+    const key = (await f.kms.createKey('k'));
     const arn = arnOf(key.keyId);
     const g = await f.kms.generateDataKey(key.keyId, CTX, 32, ROOT);
     await f.kms.decrypt(g.ciphertext, CTX, ROOT); // material now cached
     const first = f.kms;
     const other = f.reopen();
-    other.disableKey(key.keyId, ROOT);
+    await other.disableKey(key.keyId, ROOT);
     await rejects(first.decrypt(g.ciphertext, CTX, ROOT), 'DisabledException', `${arn} is disabled.`);
     await rejects(first.generateDataKey(key.keyId, CTX, 32, ROOT), 'DisabledException', `${arn} is disabled.`);
     await rejects(first.api('Encrypt', { KeyId: key.keyId, Plaintext: 'eA==' }, ROOT), 'DisabledException', `${arn} is disabled.`);
-    other.enableKey(key.keyId, ROOT);
+    await other.enableKey(key.keyId, ROOT);
     assert.deepEqual((await first.decrypt(g.ciphertext, CTX, ROOT)).plaintext, g.plaintext);
   });
 
   it('rotates on demand: new blobs use the new version, old blobs still decrypt, up to the AWS limit', async (t) => {
     const f = fixture(t);
-    const key = f.kms.createKey('k');
+    const key = (await f.kms.createKey('k'));
     const before = await f.kms.generateDataKey(key.keyId, CTX, 32, ROOT);
     assert.equal(parseBlob(before.ciphertext)?.version, 1);
     const out = await f.kms.api('RotateKeyOnDemand', { KeyId: key.keyId }, ROOT);
@@ -132,7 +132,7 @@ describe('built-in KMS', () => {
 
   it('rotates automatically once the period has passed (checked when the key is used), not while disabled', async (t) => {
     const f = fixture(t);
-    const key = f.kms.createKey('k');
+    const key = (await f.kms.createKey('k'));
     await rejects(f.kms.api('EnableKeyRotation', { KeyId: key.keyId, RotationPeriodInDays: 89 }, ROOT), 'ValidationException',
       "1 validation error detected: Value '89' at 'rotationPeriodInDays' failed to satisfy constraint: Member must have value greater than or equal to 90");
     await rejects(f.kms.api('EnableKeyRotation', { KeyId: key.keyId, RotationPeriodInDays: 2561 }, ROOT), 'ValidationException');
@@ -150,18 +150,18 @@ describe('built-in KMS', () => {
     const next = await f.kms.api('GetKeyRotationStatus', { KeyId: key.keyId }, ROOT);
     assert.equal(next?.['NextRotationDate'], (T0.getTime() + 180 * DAY) / 1000);
 
-    f.kms.disableKey(key.keyId, ROOT);
+    await f.kms.disableKey(key.keyId, ROOT);
     f.clock.advance(200 * DAY);
     await f.kms.api('DescribeKey', { KeyId: key.keyId }, ROOT);
-    assert.equal(fromRecord(f.meta.getKmsKey(key.keyId)!).materials.length, 2, 'a disabled key does not rotate');
+    assert.equal(fromRecord((await f.meta.getKmsKey(key.keyId))!).materials.length, 2, 'a disabled key does not rotate');
     await rejects(f.kms.api('EnableKeyRotation', { KeyId: key.keyId }, ROOT), 'DisabledException', `${arnOf(key.keyId)} is disabled.`);
   });
 
   it('never deletes before the waiting period ends; after it, the key is gone and its material erased', async (t) => {
     const f = fixture(t);
-    const key = f.kms.createKey('k');
+    const key = (await f.kms.createKey('k'));
     const arn = arnOf(key.keyId);
-    f.kms.createAlias('alias/doomed', key.keyId, ROOT);
+    await f.kms.createAlias('alias/doomed', key.keyId, ROOT);
     const g = await f.kms.generateDataKey(key.keyId, CTX, 32, ROOT);
     for (const days of [6, 31]) {
       await rejects(f.kms.api('ScheduleKeyDeletion', { KeyId: key.keyId, PendingWindowInDays: days }, ROOT), 'ValidationException',
@@ -178,21 +178,21 @@ describe('built-in KMS', () => {
     const md = (await f.kms.api('DescribeKey', { KeyId: key.keyId }, ROOT))?.['KeyMetadata'] as Record<string, unknown>;
     assert.equal(md['KeyState'], 'PendingDeletion');
     assert.equal(md['PendingDeletionWindowInDays'], 7);
-    assert.equal(fromRecord(f.meta.getKmsKey(key.keyId)!).materials.length, 1, 'material kept until the end');
+    assert.equal(fromRecord((await f.meta.getKmsKey(key.keyId))!).materials.length, 1, 'material kept until the end');
 
     f.clock.advance(1);
     await rejects(f.kms.api('DescribeKey', { KeyId: key.keyId }, ROOT), 'NotFoundException', `Key '${arn}' does not exist`);
-    const tomb = fromRecord(f.meta.getKmsKey(key.keyId)!);
+    const tomb = fromRecord((await f.meta.getKmsKey(key.keyId))!);
     assert.equal(tomb.state, 'Deleted');
     assert.equal(tomb.materials.length, 0);
-    assert.equal(f.meta.getKmsAlias('alias/doomed'), undefined, 'its aliases go with it');
+    assert.equal((await f.meta.getKmsAlias('alias/doomed')), undefined, 'its aliases go with it');
     await rejects(f.kms.decrypt(g.ciphertext, CTX, ROOT), 'NotFoundException', `Key '${arn}' does not exist`);
-    assert.ok(!f.kms.listKeys(ROOT).some((k) => k.keyId === key.keyId));
+    assert.ok(!(await f.kms.listKeys(ROOT)).some((k) => k.keyId === key.keyId));
   });
 
   it('cancelling deletion leaves the key Disabled, as AWS does', async (t) => {
     const f = fixture(t);
-    const key = f.kms.createKey('k');
+    const key = (await f.kms.createKey('k'));
     await rejects(f.kms.api('CancelKeyDeletion', { KeyId: key.keyId }, ROOT), 'KMSInvalidStateException', `${arnOf(key.keyId)} is not pending deletion.`);
     await f.kms.api('ScheduleKeyDeletion', { KeyId: key.keyId }, ROOT);
     assert.deepEqual(await f.kms.api('CancelKeyDeletion', { KeyId: key.keyId }, ROOT), { KeyId: arnOf(key.keyId) });
@@ -207,20 +207,20 @@ describe('built-in KMS', () => {
 
   it('deletes keys whose waiting period ended while the server was down, at start', async (t) => {
     const f = fixture(t);
-    const key = f.kms.createKey('k');
-    f.kms.scheduleKeyDeletion(key.keyId, 30, ROOT);
+    const key = (await f.kms.createKey('k'));
+    await f.kms.scheduleKeyDeletion(key.keyId, 30, ROOT);
     f.clock.advance(31 * DAY);
-    openKms({ meta: f.meta, rootKey: keyring([1]), region: REGION, accountId: ACCOUNT, now: f.clock.now });
-    assert.equal(fromRecord(f.meta.getKmsKey(key.keyId)!).state, 'Deleted');
+    await openKms({ meta: f.meta, rootKey: keyring([1]), region: REGION, accountId: ACCOUNT, now: f.clock.now });
+    assert.equal(fromRecord((await f.meta.getKmsKey(key.keyId))!).state, 'Deleted');
   });
 
   it('keeps material sealed under the root key only, and re-seals it after a root key rotation', async (t) => {
     const f = fixture(t, keyring([1]));
-    const key = f.kms.createKey('k');
+    const key = (await f.kms.createKey('k'));
     const g = await f.kms.generateDataKey(key.keyId, CTX, 32, ROOT);
-    const stored = fromRecord(f.meta.getKmsKey(key.keyId)!);
+    const stored = fromRecord((await f.meta.getKmsKey(key.keyId))!);
     const material = openMaterial(keyring([1]), key.keyId, stored.materials[0]!);
-    const json = JSON.stringify(f.meta.getKmsKey(key.keyId)!.meta);
+    const json = JSON.stringify((await f.meta.getKmsKey(key.keyId))!.meta);
     for (const enc of ['base64', 'hex', 'base64url'] as const) assert.ok(!json.includes(material.toString(enc)), `material not stored as ${enc}`);
     assert.equal(stored.materials[0]!.rootVersion, 1);
 
@@ -228,19 +228,19 @@ describe('built-in KMS', () => {
     const kms2 = f.reopen(keyring([1, 2]));
     assert.deepEqual((await kms2.decrypt(g.ciphertext, CTX, ROOT)).plaintext, g.plaintext);
     assert.equal(await kms2.resealMaterials(), 1);
-    assert.equal(fromRecord(f.meta.getKmsKey(key.keyId)!).materials[0]!.rootVersion, 2);
+    assert.equal(fromRecord((await f.meta.getKmsKey(key.keyId))!).materials[0]!.rootVersion, 2);
     assert.equal(await kms2.resealMaterials(), 0);
     const onlyV2 = { ...keyring([1, 2]), versions: keyring([1, 2]).versions.slice(1) };
     const kms3 = f.reopen({ ...onlyV2, get: (v: number) => onlyV2.versions.find((k) => k.version === v) });
     assert.deepEqual((await kms3.decrypt(g.ciphertext, CTX, ROOT)).plaintext, g.plaintext);
   });
 
-  it('--kms-alias: ensureKmsAlias creates a key behind a missing alias and reuses an existing one', (t) => {
+  it('--kms-alias: ensureKmsAlias creates a key behind a missing alias and reuses an existing one', async (t) => {
     const f = fixture(t);
-    const a = ensureKmsAlias(f.kms, 'testkey-1');
+    const a = await ensureKmsAlias(f.kms, 'testkey-1');
     assert.equal(a.created, true);
-    const b = ensureKmsAlias(f.kms, 'testkey-1');
+    const b = await ensureKmsAlias(f.kms, 'testkey-1');
     assert.deepEqual(b, { keyArn: a.keyArn, created: false });
-    assert.equal(f.kms.listKeys(ROOT).length, 1);
+    assert.equal((await f.kms.listKeys(ROOT)).length, 1);
   });
 });

@@ -59,7 +59,7 @@ export function fixture(t: TestContext, ring: RootKeyring = keyring([1])): Fixtu
     },
   };
   t.after(async () => {
-    await meta.closeAsync();
+    await meta.close();
     rmSync(dir, { recursive: true, force: true });
   });
   return f;

@@ -47,17 +47,17 @@ describe('KMS key ownership', () => {
   it('records the creator in the key record (format 1, owner field) and keeps it through deletion', async (t) => {
     const f = fixture(t);
     const id = await apiKey(f.kms, ALICE);
-    const meta = f.meta.getKmsKey(id)!.meta;
+    const meta = (await f.meta.getKmsKey(id))!.meta;
     assert.equal(meta['format'], KEY_RECORD_FORMAT);
     assert.equal(KEY_RECORD_FORMAT, 1);
     assert.equal(meta['owner'], 'alice');
-    assert.equal(fromRecord(f.meta.getKmsKey(id)!).owner, 'alice');
-    assert.equal(fromRecord(f.meta.getKmsKey(await apiKey(f.kms, ROOT))!).owner, 'root');
+    assert.equal(fromRecord((await f.meta.getKmsKey(id))!).owner, 'alice');
+    assert.equal(fromRecord((await f.meta.getKmsKey(await apiKey(f.kms, ROOT)))!).owner, 'root');
 
     await f.kms.api('ScheduleKeyDeletion', { KeyId: id, PendingWindowInDays: 7 }, ALICE);
     f.clock.advance(7 * DAY);
     await rejects(f.kms.api('DescribeKey', { KeyId: id }, ALICE), 'NotFoundException');
-    const tomb = fromRecord(f.meta.getKmsKey(id)!);
+    const tomb = fromRecord((await f.meta.getKmsKey(id))!);
     assert.equal(tomb.state, 'Deleted');
     assert.equal(tomb.owner, 'alice', 'the tombstone keeps its owner, so list pages stay per user');
   });
@@ -67,22 +67,23 @@ describe('KMS key ownership', () => {
     const id = await apiKey(f.kms, ALICE);
     const g = await f.kms.generateDataKey(id, CTX, 32, ALICE);
     // The record as an older Strongbox wrote it: format 1 without `owner`.
-    const { owner: _owner, ...old } = f.meta.getKmsKey(id)!.meta;
-    f.meta.putKmsKey({ ...f.meta.getKmsKey(id)!, meta: old });
+    const { owner: _owner, ...old } = (await f.meta.getKmsKey(id))!.meta;
+    const stored = (await f.meta.getKmsKey(id))!;
+    await f.meta.putKmsKey({ ...stored, meta: old }, stored.revision);
     const kms = f.reopen();
-    assert.equal(fromRecord(f.meta.getKmsKey(id)!).owner, undefined);
+    assert.equal(fromRecord((await f.meta.getKmsKey(id))!).owner, undefined);
     assert.deepEqual((await kms.decrypt(g.ciphertext, CTX, ROOT)).plaintext, g.plaintext);
     await rejects(kms.decrypt(g.ciphertext, CTX, ALICE), 'AccessDeniedException', denied(`arn:aws:iam::${ACCOUNT}:user/alice`, 'Decrypt', id));
     assert.deepEqual(ids(await kms.api('ListKeys', {}, ALICE), 'Keys', 'KeyId'), []);
     assert.deepEqual(ids(await kms.api('ListKeys', {}, ROOT), 'Keys', 'KeyId'), [id]);
     // Saving it again (a state change by root) does not invent an owner.
     await kms.api('DisableKey', { KeyId: id }, ROOT);
-    assert.equal(f.meta.getKmsKey(id)!.meta['owner'], undefined);
+    assert.equal((await f.meta.getKmsKey(id))!.meta['owner'], undefined);
   });
 
-  it('refuses a stored owner that is not a user name as damage, never as root', (t) => {
+  it('refuses a stored owner that is not a user name as damage, never as root', async (t) => {
     const f = fixture(t);
-    const key = f.kms.createKey('k');
+    const key = (await f.kms.createKey('k'));
     for (const owner of [42, '', null]) {
       const rec = toRecord(key);
       assert.throws(() => fromRecord({ ...rec, meta: { ...rec.meta, owner } }), DataCorruptionError, String(owner));
@@ -91,9 +92,9 @@ describe('KMS key ownership', () => {
 
   it('--kms-alias keys belong to the root user', async (t) => {
     const f = fixture(t);
-    const { keyArn } = ensureKmsAlias(f.kms, 'testkey-1');
+    const { keyArn } = await ensureKmsAlias(f.kms, 'testkey-1');
     const id = keyArn.slice(keyArn.lastIndexOf('/') + 1);
-    assert.equal(fromRecord(f.meta.getKmsKey(id)!).owner, undefined);
+    assert.equal(fromRecord((await f.meta.getKmsKey(id))!).owner, undefined);
     await f.kms.generateDataKey('alias/testkey-1', CTX, 32, ROOT);
     await rejects(f.kms.generateDataKey('testkey-1', CTX, 32, BOB), 'AccessDeniedException', denied(bob, 'GenerateDataKey', id));
   });
@@ -128,7 +129,7 @@ describe('KMS key ownership', () => {
     // Re-encrypting into someone else's key is refused on the destination.
     const bobsBlob = String((await f.kms.api('Encrypt', { KeyId: bobsKey, Plaintext: 'eA==' }, BOB))?.['CiphertextBlob']);
     await rejects(f.kms.api('ReEncrypt', { CiphertextBlob: bobsBlob, DestinationKeyId: id }, BOB), 'AccessDeniedException', denied(bob, 'ReEncryptTo', id));
-    assert.equal(fromRecord(f.meta.getKmsKey(id)!).state, 'Enabled', 'nothing changed');
+    assert.equal(fromRecord((await f.meta.getKmsKey(id))!).state, 'Enabled', 'nothing changed');
 
     for (const caller of [ALICE, ROOT]) {
       const out = await f.kms.api('Decrypt', { CiphertextBlob: blob }, caller);
@@ -152,7 +153,7 @@ describe('KMS key ownership', () => {
     await rejects(f.kms.api('DeleteAlias', { AliasName: 'alias/alice' }, BOB), 'AccessDeniedException', denied(bob, 'DeleteAlias', alices));
     await rejects(f.kms.api('CreateAlias', { AliasName: 'alias/alice', TargetKeyId: bobs }, BOB), 'AlreadyExistsException');
     await rejects(f.kms.generateDataKey('alias/alice', CTX, 32, BOB), 'AccessDeniedException', denied(bob, 'GenerateDataKey', alices));
-    assert.equal(f.meta.getKmsAlias('alias/alice')?.keyId, alices);
+    assert.equal((await f.meta.getKmsAlias('alias/alice'))?.keyId, alices);
 
     assert.deepEqual(ids(await f.kms.api('ListAliases', {}, BOB), 'Aliases', 'AliasName'), ['alias/aws/s3', 'alias/bob']);
     assert.deepEqual(ids(await f.kms.api('ListAliases', {}, ROOT), 'Aliases', 'AliasName'), ['alias/alice', 'alias/aws/s3', 'alias/bob']);
@@ -166,7 +167,7 @@ describe('KMS key ownership', () => {
     const b1 = await apiKey(f.kms, BOB);
     const a2 = await apiKey(f.kms, ALICE);
     const awsS3 = (await f.kms.generateDataKey(undefined, CTX, 32, BOB)).keyArn.split('/')[1]!;
-    const rootKey = f.kms.createKey('root').keyId;
+    const rootKey = (await f.kms.createKey('root')).keyId;
     // Keys come in store order (creation time, then id; the test clock stands still).
     const sorted = (...keys: string[]) => keys.sort();
     assert.deepEqual(ids(await f.kms.api('ListKeys', {}, ALICE), 'Keys', 'KeyId'), sorted(a1, a2, awsS3));
@@ -180,7 +181,7 @@ describe('KMS key ownership', () => {
       marker = p?.['NextMarker'];
     }
     assert.equal(marker, undefined, 'three pages of one');
-    assert.deepEqual(f.kms.listKeys(BOB).map((k) => k.keyId), sorted(b1, awsS3));
+    assert.deepEqual((await f.kms.listKeys(BOB)).map((k) => k.keyId), sorted(b1, awsS3));
     // The aws/s3 key is described to everyone, as AWS shows AWS-managed keys.
     await f.kms.api('DescribeKey', { KeyId: 'alias/aws/s3' }, ALICE);
     await f.kms.api('GetKeyRotationStatus', { KeyId: awsS3 }, ALICE);
@@ -209,9 +210,9 @@ describe('KMS key ownership', () => {
     await rejects(f.kms.api('Encrypt', { KeyId: 'alias/aws/s3', Plaintext: 'eA==' }, BOB), 'AccessDeniedException', denied(bob, 'Encrypt', awsS3));
   });
 
-  it('decides in one place: mayUse over (key, caller, action, door)', (t) => {
+  it('decides in one place: mayUse over (key, caller, action, door)', async (t) => {
     const f = fixture(t);
-    const key = { ...f.kms.createKey('k'), owner: 'alice' };
+    const key = { ...(await f.kms.createKey('k')), owner: 'alice' };
     assert.equal(mayUse(key, ALICE, 'Decrypt', 's3'), true);
     assert.equal(mayUse(key, ROOT, 'ScheduleKeyDeletion', 'api'), true);
     assert.equal(mayUse(key, BOB, 'Decrypt', 's3'), false);

@@ -72,7 +72,7 @@ test('at 0 bytes free: writes refused, deletes and aborts commit and free their 
     assert.equal(bytesFree(m.dir), 0);
     // Filled from outside: the stores see it at their next look at the volume.
     await new Promise((r) => setTimeout(r, FREE_SPACE_CACHE_MS));
-    assert.throws(() => s.meta.requireRoom(), StorageFullError);
+    await assert.rejects(s.meta.requireRoom(), StorageFullError);
     assert.throws(() => s.blobs.requireRoom(), StorageFullError);
     // A blob write that runs out of space: StorageFullError, and no temporary file is left.
     const w = s.blobs.createWriter(MiB);
@@ -110,10 +110,10 @@ test('at 0 bytes free: writes refused, deletes and aborts commit and free their 
 
     // Everything else is intact.
     for (const [key, rec] of kept) {
-      const got = again.meta.getObject('b', key);
+      const got = (await again.meta.getObject('b', key));
       assert.deepEqual(got?.segments.map((g) => g.blob), rec.segments.map((g) => g.blob), key);
     }
-    assert.equal(again.meta.countObjects('b'), kept.size);
+    assert.equal((await again.meta.countObjects('b')), kept.size);
     await closeStores(again);
     stores = undefined;
   } finally {

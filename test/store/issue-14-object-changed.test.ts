@@ -23,12 +23,12 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
   test(`an in-place copy whose object changed before commit is 409 OperationAborted, not 500 (writer: ${writer})`, async (t) => {
     const dir = await tempDir(t);
     const meta = openSqliteMetaStore(dir, { writer });
-    t.after(() => meta.closeAsync());
+    t.after(() => meta.close());
     await meta.createBucket({ name: 'b', owner: 'alice', createdAt: T0, region: 'us-east-1' });
     const read = [file('a'.repeat(32))];
     // A concurrent PUT replaced the version the copy read.
     await meta.putObject(objectRecord('b', 'k', { segments: [file('b'.repeat(32))] }));
-    const ctx = { stores: { meta } } as unknown as RequestContext;
+    const ctx = { stores: { meta }, headers: {} } as unknown as RequestContext;
     const copy = objectRecord('b', 'k', { segments: read, etag: '"copy"' });
     const err = await commitObject(ctx, copy, plain, read).then(
       () => assert.fail('the commit must be refused'),

@@ -47,7 +47,7 @@ async function smallPuts(dir: string, writer: 'thread' | 'inline', seconds: numb
   const t0 = performance.now();
   await Promise.all(Array.from({ length: 8 }, (_, w) => worker(w)));
   const rate = n / ((performance.now() - t0) / 1000);
-  await meta.closeAsync();
+  await meta.close();
   await blobs.close();
   return rate;
 }

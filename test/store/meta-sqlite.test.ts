@@ -53,11 +53,11 @@ test('a version-1 database is migrated in place: buckets keep their records and 
   `);
   raw.close();
   const meta = openSqliteMetaStore(dir, { writer: 'inline' });
-  t.after(() => meta.closeAsync());
-  assert.deepEqual(meta.getBucket('old'), { name: 'old', owner: 'alice', createdAt: T0, region: 'us-east-1' });
+  t.after(() => meta.close());
+  assert.deepEqual((await meta.getBucket('old')), { name: 'old', owner: 'alice', createdAt: T0, region: 'us-east-1' });
   assert.equal(await meta.updateBucket('old', { policy: '{}' }), true);
-  assert.equal(meta.getBucket('old')?.policy, '{}');
-  assert.deepEqual(meta.listKmsKeys(), []);
+  assert.equal((await meta.getBucket('old'))?.policy, '{}');
+  assert.deepEqual((await meta.listKmsKeys()), []);
 });
 
 for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
@@ -65,7 +65,7 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
     async function open(t: TestContext): Promise<{ meta: SqliteMetaStore; dir: string }> {
       const dir = await tempDir(t);
       const meta = openSqliteMetaStore(dir, { writer });
-      t.after(() => meta.closeAsync());
+      t.after(() => meta.close());
       await meta.createBucket({ name: 'b', owner: 'alice', createdAt: T0, region: 'us-east-1' });
       return { meta, dir };
     }
@@ -75,56 +75,56 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       const encryption = { sseAlgorithm: 'aws:kms' as const, kmsMasterKeyId: 'alias/k', bucketKeyEnabled: true, blockedEncryptionTypes: ['SSE-C'], explicit: true };
       assert.equal(await meta.updateBucket('b', { encryption }), true);
       assert.equal(await meta.updateBucket('b', { policy: '{"Version":"2012-10-17"}' }), true);
-      assert.deepEqual(meta.getBucket('b')?.encryption, encryption);
-      assert.equal(meta.getBucket('b')?.policy, '{"Version":"2012-10-17"}');
+      assert.deepEqual((await meta.getBucket('b'))?.encryption, encryption);
+      assert.equal((await meta.getBucket('b'))?.policy, '{"Version":"2012-10-17"}');
       await meta.updateBucket('b', { encryption: null });
-      assert.equal(meta.getBucket('b')?.encryption, undefined);
-      assert.equal(meta.getBucket('b')?.policy, '{"Version":"2012-10-17"}');
+      assert.equal((await meta.getBucket('b'))?.encryption, undefined);
+      assert.equal((await meta.getBucket('b'))?.policy, '{"Version":"2012-10-17"}');
       assert.equal(await meta.updateBucket('nope', { policy: null }), false);
       await meta.createBucket({ name: 'c', owner: 'alice', createdAt: T0, region: 'r', encryption });
-      assert.deepEqual(meta.listBuckets().find((b) => b.name === 'c')?.encryption, encryption);
+      assert.deepEqual((await meta.listBuckets()).find((b) => b.name === 'c')?.encryption, encryption);
     });
 
     test('KMS keys and aliases: round trip, duplicate alias rejected, alias must name a key', async (t) => {
       const { meta } = await open(t);
-      const key = { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', createdAt: T0, meta: { state: 'Enabled', versions: [{ sealed: 'x' }] } };
-      meta.putKmsKey(key);
-      assert.deepEqual(meta.getKmsKey(key.keyId), key);
-      meta.putKmsKey({ ...key, meta: { state: 'Disabled' } });
-      assert.deepEqual(meta.listKmsKeys().map((k) => k.meta.state), ['Disabled']);
-      meta.createKmsAlias({ name: 'alias/a', keyId: key.keyId, createdAt: T0 });
-      assert.throws(() => meta.createKmsAlias({ name: 'alias/a', keyId: key.keyId, createdAt: T0 }), isCode('STRONGBOX_ALIAS_EXISTS'));
-      assert.throws(() => meta.createKmsAlias({ name: 'alias/b', keyId: 'missing', createdAt: T0 }), isCode('STRONGBOX_META_IO'));
-      assert.deepEqual(meta.getKmsAlias('alias/a'), { name: 'alias/a', keyId: key.keyId, createdAt: T0 });
-      assert.equal(meta.updateKmsAlias('alias/zz', key.keyId), false);
-      assert.equal(meta.deleteKmsAlias('alias/a'), true);
-      assert.equal(meta.deleteKmsAlias('alias/a'), false);
-      assert.deepEqual(meta.listKmsAliases(), []);
+      const key = { keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', createdAt: T0, meta: { state: 'Enabled', versions: [{ sealed: 'x' }] }, revision: 0 };
+      await meta.putKmsKey(key);
+      assert.deepEqual((await meta.getKmsKey(key.keyId)), key);
+      await meta.putKmsKey({ ...key, meta: { state: 'Disabled' } }, 0);
+      assert.deepEqual((await meta.listKmsKeys()).map((k) => k.meta.state), ['Disabled']);
+      await meta.createKmsAlias({ name: 'alias/a', keyId: key.keyId, createdAt: T0 });
+      await assert.rejects(meta.createKmsAlias({ name: 'alias/a', keyId: key.keyId, createdAt: T0 }), isCode('STRONGBOX_ALIAS_EXISTS'));
+      await assert.rejects(meta.createKmsAlias({ name: 'alias/b', keyId: 'missing', createdAt: T0 }), isCode('STRONGBOX_META_IO'));
+      assert.deepEqual((await meta.getKmsAlias('alias/a')), { name: 'alias/a', keyId: key.keyId, createdAt: T0 });
+      assert.equal((await meta.updateKmsAlias('alias/zz', key.keyId)), false);
+      assert.equal((await meta.deleteKmsAlias('alias/a')), true);
+      assert.equal((await meta.deleteKmsAlias('alias/a')), false);
+      assert.deepEqual((await meta.listKmsAliases()), []);
     });
 
     test('users: round trip, duplicates rejected, file mode 0600', async (t) => {
       const { meta, dir } = await open(t);
-      meta.addUser(user('alice', 'AK1'));
-      assert.deepEqual(meta.getUser('alice'), user('alice', 'AK1'));
-      assert.deepEqual(meta.getUserByAccessKey('AK1'), user('alice', 'AK1'));
-      assert.throws(() => meta.addUser(user('alice', 'AK2')), isCode('STRONGBOX_USER_EXISTS'));
-      assert.throws(() => meta.addUser(user('bob', 'AK1')), isCode('STRONGBOX_USER_EXISTS'));
-      meta.upsertUser({ ...user('alice', 'AK3'), isRoot: true });
-      assert.equal(meta.getUserByAccessKey('AK1'), undefined);
-      assert.equal(meta.getUser('alice')?.isRoot, true);
-      meta.addUser(user('bob', 'AK1'));
-      assert.deepEqual(meta.listUsers().map((u) => u.name), ['alice', 'bob']);
-      assert.equal(meta.removeUser('bob'), true);
-      assert.equal(meta.removeUser('bob'), false);
+      await meta.addUser(user('alice', 'AK1'));
+      assert.deepEqual((await meta.getUser('alice')), user('alice', 'AK1'));
+      assert.deepEqual((await meta.getUserByAccessKey('AK1')), user('alice', 'AK1'));
+      await assert.rejects(meta.addUser(user('alice', 'AK2')), isCode('STRONGBOX_USER_EXISTS'));
+      await assert.rejects(meta.addUser(user('bob', 'AK1')), isCode('STRONGBOX_USER_EXISTS'));
+      await meta.upsertUser({ ...user('alice', 'AK3'), isRoot: true });
+      assert.equal((await meta.getUserByAccessKey('AK1')), undefined);
+      assert.equal((await meta.getUser('alice'))?.isRoot, true);
+      await meta.addUser(user('bob', 'AK1'));
+      assert.deepEqual((await meta.listUsers()).map((u) => u.name), ['alice', 'bob']);
+      assert.equal((await meta.removeUser('bob')), true);
+      assert.equal((await meta.removeUser('bob')), false);
       assert.equal((await stat(join(dir, 'meta.db'))).mode & 0o777, 0o600);
     });
 
     test('a second connection (the CLI) adding a user is seen by the first', async (t) => {
       const { meta, dir } = await open(t);
       const cli = openSqliteMetaStore(dir, { writer: 'inline' });
-      cli.addUser(user('carol', 'AKC'));
-      await cli.closeAsync();
-      assert.equal(meta.getUserByAccessKey('AKC')?.name, 'carol');
+      await cli.addUser(user('carol', 'AKC'));
+      await cli.close();
+      assert.equal((await meta.getUserByAccessKey('AKC'))?.name, 'carol');
       // and the raw file agrees that the schema is versioned
       const raw = new Database(join(dir, 'meta.db'), { readonly: true });
       t.after(() => raw.close());
@@ -134,7 +134,7 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
 
     test('buckets: round trip, exists, not empty, delete', async (t) => {
       const { meta } = await open(t);
-      assert.deepEqual(meta.getBucket('b'), {
+      assert.deepEqual((await meta.getBucket('b')), {
         name: 'b', owner: 'alice', createdAt: T0, region: 'us-east-1',
       });
       await assert.rejects(
@@ -142,8 +142,8 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
         isCode('STRONGBOX_BUCKET_EXISTS'),
       );
       await meta.createBucket({ name: 'c', owner: 'bob', createdAt: T0, region: 'x' });
-      assert.deepEqual(meta.listBuckets().map((b) => b.name), ['b', 'c']);
-      assert.deepEqual(meta.listBuckets('bob').map((b) => b.name), ['c']);
+      assert.deepEqual((await meta.listBuckets()).map((b) => b.name), ['b', 'c']);
+      assert.deepEqual((await meta.listBuckets('bob')).map((b) => b.name), ['c']);
       await meta.putObject(objectRecord('c', 'k'));
       await assert.rejects(meta.deleteBucket('c'), isCode('STRONGBOX_BUCKET_NOT_EMPTY'));
       await meta.deleteObject('c', 'k');
@@ -161,13 +161,13 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       await meta.putObject(objectRecord('b', 'k', { segments: [file('a'.repeat(32))] }));
       // The version the copy read (blob b…) was replaced meanwhile (blob a…).
       const copy = objectRecord('b', 'k', { segments: [file('b'.repeat(32))], etag: '"copy"' });
-      await assert.rejects(meta.putObject(copy, ['b'.repeat(32)]), isCode('STRONGBOX_OBJECT_CHANGED'));
-      await assert.rejects(meta.putObject(objectRecord('b', 'gone'), ['c'.repeat(32)]), isCode('STRONGBOX_OBJECT_CHANGED'));
-      assert.equal(meta.getObject('b', 'k')?.etag, '"abc"');
-      assert.equal(meta.getObject('b', 'gone'), undefined);
+      await assert.rejects(meta.putObject(copy, { expectBlobIds: ['b'.repeat(32)] }), isCode('STRONGBOX_OBJECT_CHANGED'));
+      await assert.rejects(meta.putObject(objectRecord('b', 'gone'), { expectBlobIds: ['c'.repeat(32)] }), isCode('STRONGBOX_OBJECT_CHANGED'));
+      assert.equal((await meta.getObject('b', 'k'))?.etag, '"abc"');
+      assert.equal((await meta.getObject('b', 'gone')), undefined);
       // The blobs it expected: committed.
-      await meta.putObject(copy, ['a'.repeat(32)]);
-      assert.equal(meta.getObject('b', 'k')?.etag, '"copy"');
+      await meta.putObject(copy, { expectBlobIds: ['a'.repeat(32)] });
+      assert.equal((await meta.getObject('b', 'k'))?.etag, '"copy"');
     });
 
     test('objects: full round trip, replace returns old, delete', async (t) => {
@@ -191,7 +191,7 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
         encryption: { mode: 'sse-c', sealed: 'zzz', n: 2 },
       });
       assert.equal(await meta.putObject(obj), undefined);
-      const got = meta.getObject('b', obj.key);
+      const got = (await meta.getObject('b', obj.key));
       assert.deepEqual(got, obj);
       const seg = got?.segments[1]?.blob;
       assert.ok(seg?.kind === 'inline' && Buffer.isBuffer(seg.data));
@@ -200,11 +200,11 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       const replacedSeg = replaced?.segments[1]?.blob;
       assert.ok(replacedSeg?.kind === 'inline' && Buffer.isBuffer(replacedSeg.data));
       assert.deepEqual(referencedBlobIds(dir), new Set());
-      assert.equal(meta.countObjects('b'), 1);
+      assert.equal((await meta.countObjects('b')), 1);
       assert.deepEqual(await meta.deleteObject('b', obj.key), objectRecord('b', obj.key));
       assert.equal(await meta.deleteObject('b', obj.key), undefined);
-      assert.equal(meta.getObject('b', obj.key), undefined);
-      assert.equal(meta.countObjects('b'), 0);
+      assert.equal((await meta.getObject('b', obj.key)), undefined);
+      assert.equal((await meta.countObjects('b')), 0);
     });
 
     test('keys sort in UTF-8 byte order', async (t) => {
@@ -212,16 +212,16 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       const keys = ['b', 'a', 'aé', 'a/b', '\u{1F600}', 'a\u007f', 'a\u0000x', '\uFFFD', 'é', 'Z', 'a b', 'ab'];
       await Promise.all(keys.map((k) => meta.putObject(objectRecord('b', k))));
       const expected = [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
-      const listed = meta.listObjects('b', { prefix: '', limit: 100 }).map((o) => o.key);
+      const listed = (await meta.listObjects('b', { prefix: '', limit: 100 })).map((o) => o.key);
       assert.deepEqual(listed, expected);
       // UTF-16 order would put U+1F600 (surrogates D83D…) before U+FFFD: bytes F0 vs EF say otherwise
       assert.ok(listed.indexOf('\uFFFD') < listed.indexOf('\u{1F600}'));
       assert.deepEqual(
-        meta.listObjects('b', { prefix: 'a', limit: 100 }).map((o) => o.key),
+        (await meta.listObjects('b', { prefix: 'a', limit: 100 })).map((o) => o.key),
         expected.filter((k) => k.startsWith('a')),
       );
       assert.deepEqual(
-        meta.listObjects('b', { prefix: 'é', limit: 100 }).map((o) => o.key),
+        (await meta.listObjects('b', { prefix: 'é', limit: 100 })).map((o) => o.key),
         ['é'],
       );
     });
@@ -237,7 +237,7 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       const pages: string[] = [];
       let after: string | undefined;
       for (;;) {
-        const page = meta.listObjects('b', { prefix: 'p/', limit: 97, ...(after !== undefined && { after }) });
+        const page = (await meta.listObjects('b', { prefix: 'p/', limit: 97, ...(after !== undefined && { after }) }));
         pages.push(...page.map((o) => o.key));
         if (page.length < 97) break;
         after = page[page.length - 1]?.key;
@@ -249,9 +249,9 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       const prefixes: string[] = [];
       let afterPrefix: string | undefined;
       for (;;) {
-        const [first] = meta.listObjects('b', {
+        const [first] = (await meta.listObjects('b', {
           prefix: 'p/', limit: 1, ...(afterPrefix !== undefined && { afterPrefix }),
-        });
+        }));
         if (first === undefined) break;
         afterPrefix = first.key.slice(0, 4);
         prefixes.push(afterPrefix);
@@ -259,20 +259,20 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       assert.deepEqual(prefixes, ['p/0/', 'p/1/', 'p/2/', 'p/3/', 'p/4/', 'p/5/', 'p/6/', 'p/7/', 'p/8/', 'p/9/']);
 
       assert.deepEqual(
-        meta.listObjects('b', { prefix: '', afterPrefix: 'p', limit: 10 }).map((o) => o.key),
+        (await meta.listObjects('b', { prefix: '', afterPrefix: 'p', limit: 10 })).map((o) => o.key),
         ['q'],
       );
       assert.deepEqual(
-        meta.listObjects('b', { prefix: '', after: 'p/9/0999', limit: 10 }).map((o) => o.key),
+        (await meta.listObjects('b', { prefix: '', after: 'p/9/0999', limit: 10 })).map((o) => o.key),
         ['p0', 'q'],
       );
       assert.deepEqual(
-        meta.listObjects('b', { prefix: 'p/3', after: 'p/', afterPrefix: 'p/3/', limit: 5 }),
+        (await meta.listObjects('b', { prefix: 'p/3', after: 'p/', afterPrefix: 'p/3/', limit: 5 })),
         [],
       );
-      assert.deepEqual(meta.listObjects('b', { prefix: 'p/', limit: 0 }), []);
-      assert.deepEqual(meta.listObjects('other', { prefix: '', limit: 5 }), []);
-      const [s] = meta.listObjects('b', { prefix: 'q', limit: 1 });
+      assert.deepEqual((await meta.listObjects('b', { prefix: 'p/', limit: 0 })), []);
+      assert.deepEqual((await meta.listObjects('other', { prefix: '', limit: 5 })), []);
+      const [s] = (await meta.listObjects('b', { prefix: 'q', limit: 1 }));
       assert.deepEqual(s, {
         key: 'q', size: 3, etag: '"abc"', lastModified: T0, storageClass: 'STANDARD', owner: 'alice',
       });
@@ -297,8 +297,8 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
       const results = await Promise.all(keys.map((k) => meta.putObject(objectRecord('b', k))));
       assert.ok(results.every((r) => r === undefined));
-      assert.equal(meta.countObjects('b'), 200);
-      for (const k of keys) assert.equal(meta.getObject('b', k)?.key, k);
+      assert.equal((await meta.countObjects('b')), 200);
+      for (const k of keys) assert.equal((await meta.getObject('b', k))?.key, k);
     });
 
     test('group commit: one failing op does not fail the others', async (t) => {
@@ -314,8 +314,8 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled']);
       const codes = settled.map((s) => (s.status === 'rejected' ? (s.reason as MetaStoreError).code : 'ok'));
       assert.deepEqual(codes, ['ok', 'STRONGBOX_BUCKET_EXISTS', 'STRONGBOX_BUCKET_MISSING', 'STRONGBOX_UPLOAD_MISSING', 'ok']);
-      assert.equal(meta.getBucket('b')?.owner, 'alice');
-      assert.deepEqual(meta.listObjects('b', { prefix: '', limit: 10 }).map((o) => o.key), ['one', 'two']);
+      assert.equal((await meta.getBucket('b'))?.owner, 'alice');
+      assert.deepEqual((await meta.listObjects('b', { prefix: '', limit: 10 })).map((o) => o.key), ['one', 'two']);
     });
 
     test('multipart: uploads, parts, listing markers, abort', async (t) => {
@@ -328,16 +328,16 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
         meta.createUpload(uploadRecord('u1', 'b', 'k2', T0)),
         meta.createUpload(uploadRecord('u0', 'b', 'j', T0)),
       ]);
-      assert.deepEqual(meta.getUpload('u3'), uploadRecord('u3', 'b', 'k1', t1));
-      const ids = (q: Parameters<SqliteMetaStore['listUploads']>[1]) =>
-        meta.listUploads('b', q).map((u) => u.uploadId);
-      assert.deepEqual(ids({ prefix: '', limit: 10 }), ['u0', 'u2', 'u9', 'u3', 'u1']);
-      assert.deepEqual(ids({ prefix: 'k', limit: 10 }), ['u2', 'u9', 'u3', 'u1']);
-      assert.deepEqual(ids({ prefix: '', keyMarker: 'k1', limit: 10 }), ['u1']);
-      assert.deepEqual(ids({ prefix: '', keyMarker: 'k1', uploadIdMarker: 'u9', limit: 10 }), ['u3', 'u1']);
-      assert.deepEqual(ids({ prefix: '', keyMarker: 'k1', uploadIdMarker: 'u2', limit: 2 }), ['u9', 'u3']);
+      assert.deepEqual((await meta.getUpload('u3')), uploadRecord('u3', 'b', 'k1', t1));
+      const ids = async (q: Parameters<SqliteMetaStore['listUploads']>[1]) =>
+        (await meta.listUploads('b', q)).map((u) => u.uploadId);
+      assert.deepEqual(await ids({ prefix: '', limit: 10 }), ['u0', 'u2', 'u9', 'u3', 'u1']);
+      assert.deepEqual(await ids({ prefix: 'k', limit: 10 }), ['u2', 'u9', 'u3', 'u1']);
+      assert.deepEqual(await ids({ prefix: '', keyMarker: 'k1', limit: 10 }), ['u1']);
+      assert.deepEqual(await ids({ prefix: '', keyMarker: 'k1', uploadIdMarker: 'u9', limit: 10 }), ['u3', 'u1']);
+      assert.deepEqual(await ids({ prefix: '', keyMarker: 'k1', uploadIdMarker: 'u2', limit: 2 }), ['u9', 'u3']);
       // marker upload gone: ids after it for that key, then later keys
-      assert.deepEqual(ids({ prefix: '', keyMarker: 'k1', uploadIdMarker: 'u5', limit: 10 }), ['u9', 'u1']);
+      assert.deepEqual(await ids({ prefix: '', keyMarker: 'k1', uploadIdMarker: 'u5', limit: 10 }), ['u9', 'u1']);
 
       assert.equal(await meta.putPart(partRecord('u2', 2, 'b'.repeat(32))), undefined);
       await meta.putPart(partRecord('u2', 1));
@@ -345,9 +345,9 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       assert.equal(old, undefined);
       const replaced = await meta.putPart(partRecord('u2', 3, 'd'.repeat(32)));
       assert.deepEqual(replaced, partRecord('u2', 3, 'c'.repeat(32)));
-      assert.deepEqual(meta.getParts('u2').map((p) => p.partNumber), [1, 2, 3]);
-      assert.deepEqual(meta.getParts('u2')[0], partRecord('u2', 1));
-      assert.deepEqual(meta.listParts('u2', 1, 1).map((p) => p.partNumber), [2]);
+      assert.deepEqual((await meta.getParts('u2')).map((p) => p.partNumber), [1, 2, 3]);
+      assert.deepEqual((await meta.getParts('u2'))[0], partRecord('u2', 1));
+      assert.deepEqual((await meta.listParts('u2', 1, 1)).map((p) => p.partNumber), [2]);
       assert.deepEqual(referencedBlobIds(dir), new Set(['b'.repeat(32), 'd'.repeat(32)]));
 
       const parts = await meta.abortUpload('u2');
@@ -355,7 +355,7 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       const inline = parts?.[0]?.blob;
       assert.ok(inline?.kind === 'inline' && Buffer.isBuffer(inline.data));
       assert.equal(await meta.abortUpload('u2'), undefined);
-      assert.deepEqual(meta.getParts('u2'), []);
+      assert.deepEqual((await meta.getParts('u2')), []);
       assert.deepEqual(referencedBlobIds(dir), new Set());
       // The replaced part and every aborted one are journaled, in the transactions that freed them.
       assert.deepEqual(journalOf(dir), [`${'b'.repeat(32)}: part-aborted`, `${'c'.repeat(32)}: part-replaced`, `${'d'.repeat(32)}: part-aborted`]);
@@ -378,31 +378,31 @@ for (const writer of ['wal-sync', 'thread', 'inline'] as const) {
       const { replaced, unusedParts } = await meta.completeUpload('u', object);
       assert.deepEqual(replaced, objectRecord('b', 'big'));
       assert.deepEqual(unusedParts.map((p) => p.partNumber), [2]);
-      assert.equal(meta.getUpload('u'), undefined);
-      assert.deepEqual(meta.getParts('u'), []);
-      assert.deepEqual(meta.getObject('b', 'big'), object);
+      assert.equal((await meta.getUpload('u')), undefined);
+      assert.deepEqual((await meta.getParts('u')), []);
+      assert.deepEqual((await meta.getObject('b', 'big')), object);
       assert.deepEqual(referencedBlobIds(dir), new Set([ids[0], ids[2]]));
       assert.deepEqual(journalOf(dir), [`${ids[1]}: part-unused`]);
       // completing again fails and changes nothing
       await assert.rejects(meta.completeUpload('u', objectRecord('b', 'big')), isCode('STRONGBOX_UPLOAD_MISSING'));
-      assert.deepEqual(meta.getObject('b', 'big'), object);
+      assert.deepEqual((await meta.getObject('b', 'big')), object);
 
       // a failing complete (bucket gone mid-way is impossible; use a missing bucket) keeps the upload
       await meta.createUpload(uploadRecord('v', 'b', 'x'));
       await meta.putPart(partRecord('v', 1, 'e'.repeat(32)));
       await assert.rejects(meta.completeUpload('v', objectRecord('zz', 'x')), isCode('STRONGBOX_BUCKET_MISSING'));
-      assert.ok(meta.getUpload('v'));
-      assert.equal(meta.getParts('v').length, 1);
+      assert.ok((await meta.getUpload('v')));
+      assert.equal((await meta.getParts('v')).length, 1);
     });
 
     test('data survives reopening; closed store rejects writes', async (t) => {
       const { meta, dir } = await open(t);
       await meta.putObject(objectRecord('b', 'persist'));
-      await meta.closeAsync();
+      await meta.close();
       await assert.rejects(meta.putObject(objectRecord('b', 'late')), isCode('STRONGBOX_META_IO'));
       const again = openSqliteMetaStore(dir, { writer });
-      t.after(() => again.closeAsync());
-      assert.deepEqual(again.getObject('b', 'persist'), objectRecord('b', 'persist'));
+      t.after(() => again.close());
+      assert.deepEqual((await again.getObject('b', 'persist')), objectRecord('b', 'persist'));
     });
   });
 }

@@ -61,7 +61,7 @@ test('an overwrite journals the blob it frees in its own transaction; a refused 
   await s.meta.putObject(withBlob('k', a));
   assert.deepEqual(journalOf(s.dir), [`${b.id}: intent`], 'the commit that references a blob drops its intent');
   // Refused inside the store: the expected version is not the current one; nothing is journaled.
-  await assert.rejects(s.meta.putObject(withBlob('k', b), ['f'.repeat(32)]), { code: 'STRONGBOX_OBJECT_CHANGED' });
+  await assert.rejects(s.meta.putObject(withBlob('k', b), { expectBlobIds: ['f'.repeat(32)] }), { code: 'STRONGBOX_OBJECT_CHANGED' });
   await assert.rejects(s.meta.putObject(objectRecord('nobucket', 'k', { segments: [{ blob: b, size: 3 }] })), { code: 'STRONGBOX_BUCKET_MISSING' });
   assert.deepEqual(journalOf(s.dir), [`${b.id}: intent`]);
   assert.ok(existsSync(blobFile(s, a)) && existsSync(blobFile(s, b)));
@@ -82,7 +82,7 @@ test('a copy onto itself that keeps its blob journals nothing', async (t) => {
   const s = await open(t, 10 * 60_000);
   const a = await fileBlob(s);
   await s.meta.putObject(withBlob('k', a));
-  await s.meta.putObject({ ...withBlob('k', a), etag: '"new"' }, [a.id]);
+  await s.meta.putObject({ ...withBlob('k', a), etag: '"new"' }, { expectBlobIds: [a.id] });
   assert.deepEqual(journalOf(s.dir), []);
 });
 
@@ -167,7 +167,7 @@ test('the drain lease is exclusive across processes and taken over once it expir
   assert.ok(existsSync(blobFile(s, leftover)), 'nothing is drained without the lease');
   // A second store instance in this process is another holder too.
   const second = openSqliteMetaStore(s.dir, { writer: 'inline' });
-  t.after(() => second.closeAsync());
+  t.after(() => second.close());
   assert.equal(await second.takeReclaimLease('second', 60_000), false);
   // The holder renews its own lease; a short one expires and is taken over.
   assert.equal(await other('other-process', 100), true);

@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { ALGORITHM } from '../../auth/constants.js';
 import { formatAmzDate } from '../../auth/credential.js';
 import { headerString } from '../../auth/canonical-headers.js';
-import { verifyRequest } from '../../auth/verify-request.js';
+import { claimedAccessKeyId, verifyRequest } from '../../auth/verify-request.js';
 import { parseAuthorization } from '../../auth/verify-header.js';
 import { S3Error } from '../../errors/s3-error.js';
 import type { UserRecord } from '../../store/meta/types.js';
@@ -30,7 +30,7 @@ export interface KmsAuthInput {
 }
 
 export interface KmsAuthOptions {
-  readonly lookup: (accessKeyId: string) => UserRecord | undefined;
+  readonly lookup: (accessKeyId: string) => Promise<UserRecord | undefined>;
   readonly now: () => Date;
 }
 
@@ -46,13 +46,15 @@ export async function authenticateKms(input: KmsAuthInput, opts: KmsAuthOptions)
   if (authorization === '' && !presigned) throw new KmsError('MissingAuthenticationTokenException', 'Missing Authentication Token');
   if (authorization !== '' && authorization.startsWith(`${ALGORITHM} `)) checkScope(authorization);
 
-  let signer: UserRecord | undefined;
+  // The signer is looked up (awaited) before the synchronous verification, which asks for its secret.
+  const claimed = claimedAccessKeyId({ headers: input.headers, rawQuery: input.rawQuery });
+  const signer = claimed === undefined ? undefined : await opts.lookup(claimed);
   try {
     const verified = verifyRequest(
       { method: input.method, rawPath: input.rawPath, rawQuery: input.rawQuery, headers: input.headers, rawHeaders: input.rawHeaders },
       Readable.from([input.body]),
       {
-        lookup: (ak) => (signer = opts.lookup(ak))?.secretAccessKey,
+        lookup: (ak) => (ak === claimed ? signer?.secretAccessKey : undefined),
         now: opts.now,
         services: [KMS_SERVICE],
         payloadSha256: createHash('sha256').update(input.body).digest('hex'),

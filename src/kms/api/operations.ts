@@ -9,12 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { KmsError, type JsonObject, type KmsCaller } from '../types.js';
 import { ALIAS_PREFIX, aliasArnOf } from '../builtin/arn.js';
 import type { BuiltinKms, Opened, Sealed } from '../builtin/kms.js';
+import type { KmsKey } from '../builtin/key-record.js';
 import { AWS_S3_ALIAS, DEFAULT_ROTATION_DAYS } from '../builtin/keys.js';
 import { Input } from './input.js';
 import { serialization, unsupported } from './errors.js';
 import { SYMMETRIC_DEFAULT, aliasEntry, epochSeconds, keyMetadata, page } from './shapes.js';
 
-type Operation = (kms: BuiltinKms, input: Input, caller: KmsCaller) => JsonObject | undefined;
+type Operation = (kms: BuiltinKms, input: Input, caller: KmsCaller) => JsonObject | undefined | Promise<JsonObject | undefined>;
 
 const MAX_PLAINTEXT = 4096;
 const MAX_CIPHERTEXT = 6144;
@@ -78,8 +79,8 @@ function sealedResult(kms: BuiltinKms, s: Sealed): JsonObject {
   return { CiphertextBlob: s.ciphertext.toString('base64'), KeyId: kms.arn(s.key.keyId) };
 }
 
-function generate(kms: BuiltinKms, input: Input, caller: KmsCaller, withPlaintext: boolean): JsonObject {
-  const key = kms.keys.resolve(input.keyId());
+async function generate(kms: BuiltinKms, input: Input, caller: KmsCaller, withPlaintext: boolean): Promise<JsonObject> {
+  const key = await kms.keys.resolve(input.keyId());
   const context = input.context('EncryptionContext');
   const bytes = dataKeyBytes(input);
   if (withPlaintext) noRecipient(input);
@@ -100,16 +101,16 @@ function generate(kms: BuiltinKms, input: Input, caller: KmsCaller, withPlaintex
   }
 }
 
-function openInput(kms: BuiltinKms, input: Input, caller: KmsCaller, keyMember: string, contextMember: string, algMember: string, action: string): Opened {
+async function openInput(kms: BuiltinKms, input: Input, caller: KmsCaller, keyMember: string, contextMember: string, algMember: string, action: string): Promise<Opened> {
   const blob = input.requiredBlob('CiphertextBlob', 1, MAX_CIPHERTEXT);
   const context = input.context(contextMember);
   algorithm(input, algMember);
   const ref = input.optionalKeyId(keyMember);
-  const expect = ref === undefined ? undefined : kms.keys.resolve(ref);
+  const expect = ref === undefined ? undefined : await kms.keys.resolve(ref);
   return kms.open(blob, context, expect, caller, action);
 }
 
-function createKey(kms: BuiltinKms, input: Input, caller: KmsCaller): JsonObject {
+async function createKey(kms: BuiltinKms, input: Input, caller: KmsCaller): Promise<JsonObject> {
   const description = input.string('Description', { max: 8192 }) ?? '';
   input.string('Policy', { min: 1, max: 131072 });
   const usage = input.enumeration('KeyUsage', KEY_USAGES) ?? 'ENCRYPT_DECRYPT';
@@ -132,7 +133,7 @@ function createKey(kms: BuiltinKms, input: Input, caller: KmsCaller): JsonObject
   if (input.string('CustomKeyStoreId') !== undefined || input.string('XksKeyId') !== undefined) {
     throw unsupported('Custom key stores are not supported by the Strongbox built-in KMS.');
   }
-  return { KeyMetadata: keyMetadata(kms, kms.createKey(description, caller)) };
+  return { KeyMetadata: keyMetadata(kms, await kms.createKey(description, caller)) };
 }
 
 /** AliasName checks in AWS's order: prefix, characters. */
@@ -148,12 +149,12 @@ function aliasName(input: Input): string {
   return name;
 }
 
-function scheduleDeletion(kms: BuiltinKms, input: Input, caller: KmsCaller): JsonObject {
+async function scheduleDeletion(kms: BuiltinKms, input: Input, caller: KmsCaller): Promise<JsonObject> {
   const ref = input.keyId();
   const days = input.integer('PendingWindowInDays', 1, 365) ?? 30;
   // The model allows 1–365; the service takes 7–30 (a 7-day minimum unless AWS waives it).
   if (days < 7 || days > 30) throw new KmsError('ValidationException', `PendingWindowInDays should be between 7 and 30, but it is ${days}`);
-  const key = kms.scheduleKeyDeletion(ref, days, caller);
+  const key = await kms.scheduleKeyDeletion(ref, days, caller);
   return {
     KeyId: kms.arn(key.keyId),
     ...(key.deletionDate === undefined ? {} : { DeletionDate: epochSeconds(key.deletionDate) }),
@@ -162,8 +163,8 @@ function scheduleDeletion(kms: BuiltinKms, input: Input, caller: KmsCaller): Jso
   };
 }
 
-function rotationStatus(kms: BuiltinKms, input: Input, caller: KmsCaller): JsonObject {
-  const key = kms.describable(input.keyId(), caller, 'GetKeyRotationStatus');
+async function rotationStatus(kms: BuiltinKms, input: Input, caller: KmsCaller): Promise<JsonObject> {
+  const key = await kms.describable(input.keyId(), caller, 'GetKeyRotationStatus');
   const r = key.rotation;
   return {
     KeyRotationEnabled: r.enabled,
@@ -173,8 +174,8 @@ function rotationStatus(kms: BuiltinKms, input: Input, caller: KmsCaller): JsonO
   };
 }
 
-function listKeyRotations(kms: BuiltinKms, input: Input, caller: KmsCaller): JsonObject {
-  const key = kms.describable(input.keyId(), caller, 'ListKeyRotations');
+async function listKeyRotations(kms: BuiltinKms, input: Input, caller: KmsCaller): Promise<JsonObject> {
+  const key = await kms.describable(input.keyId(), caller, 'ListKeyRotations');
   const include = input.enumeration('IncludeKeyMaterial', INCLUDE_KEY_MATERIAL) ?? 'ROTATIONS_ONLY';
   const n = limit(input);
   const marker = input.string('Marker', { min: 1, max: 1024 });
@@ -195,12 +196,12 @@ function listKeyRotations(kms: BuiltinKms, input: Input, caller: KmsCaller): Jso
 }
 
 /** The caller's own keys (every key for the root user) and the AWS-managed ones. */
-function listKeys(kms: BuiltinKms, input: Input, caller: KmsCaller): JsonObject {
+async function listKeys(kms: BuiltinKms, input: Input, caller: KmsCaller): Promise<JsonObject> {
   const n = limit(input);
   const marker = input.string('Marker', { min: 1, max: 1024 });
   // Pages run over tombstones too, so a key deleted between pages never breaks a marker; a
   // key's owner never changes, so neither does the set of keys a caller's pages run over.
-  const p = page(kms.keys.list().filter((k) => kms.visible(k, caller)), (k) => k.keyId, n, marker);
+  const p = page((await kms.keys.list()).filter((k) => kms.visible(k, caller)), (k) => k.keyId, n, marker);
   if (p === undefined) throw invalidMarker();
   return {
     Keys: p.items.filter((k) => k.state !== 'Deleted').map((k) => ({ KeyId: k.keyId, KeyArn: kms.arn(k.keyId) })),
@@ -210,19 +211,19 @@ function listKeys(kms: BuiltinKms, input: Input, caller: KmsCaller): JsonObject 
 }
 
 /** Aliases of the keys the caller sees (ListKeys' keys); alias names are global all the same. */
-function listAliases(kms: BuiltinKms, input: Input, caller: KmsCaller): JsonObject {
+async function listAliases(kms: BuiltinKms, input: Input, caller: KmsCaller): Promise<JsonObject> {
   const ref = input.optionalKeyId('KeyId');
-  const keyId = ref === undefined ? undefined : kms.describable(ref, caller, 'ListAliases').keyId;
+  const keyId = ref === undefined ? undefined : (await kms.describable(ref, caller, 'ListAliases')).keyId;
   const n = limit(input);
   const marker = input.string('Marker', { min: 1, max: 1024 });
-  const visible = (id: string): boolean => {
-    const key = kms.keys.load(id);
+  const visible = async (id: string): Promise<boolean> => {
+    const key = await kms.keys.load(id);
     return key !== undefined && kms.visible(key, caller);
   };
-  const entries = kms.keys
-    .aliases(keyId)
-    .filter((a) => keyId !== undefined || visible(a.keyId))
-    .map((a) => aliasEntry(kms, a));
+  const entries: JsonObject[] = [];
+  for (const a of await kms.keys.aliases(keyId)) {
+    if (keyId !== undefined || (await visible(a.keyId))) entries.push(aliasEntry(kms, a));
+  }
   // AWS lists the predefined alias of an AWS-managed key before the key exists, without a target.
   if (keyId === undefined && !entries.some((e) => e['AliasName'] === AWS_S3_ALIAS)) {
     entries.push({ AliasName: AWS_S3_ALIAS, AliasArn: aliasArnOf(kms.scope, AWS_S3_ALIAS) });
@@ -235,41 +236,49 @@ function listAliases(kms: BuiltinKms, input: Input, caller: KmsCaller): JsonObje
 
 const OPERATIONS: Readonly<Record<string, Operation>> = {
   CreateKey: createKey,
-  DescribeKey: (kms, input, caller) => ({ KeyMetadata: keyMetadata(kms, kms.describable(input.keyId(), caller, 'DescribeKey')) }),
+  DescribeKey: async (kms, input, caller) => ({ KeyMetadata: keyMetadata(kms, await kms.describable(input.keyId(), caller, 'DescribeKey')) }),
   ListKeys: listKeys,
-  UpdateKeyDescription: (kms, input, caller) => {
-    const key = kms.keys.resolve(input.keyId());
+  UpdateKeyDescription: async (kms, input, caller) => {
+    const key = await kms.keys.resolve(input.keyId());
     const description = input.requiredString('Description', { max: 8192 });
     kms.authorize(key, caller, 'UpdateKeyDescription');
-    if (key.state === 'PendingDeletion') throw new KmsError('KMSInvalidStateException', `${kms.arn(key.keyId)} is pending deletion.`);
-    kms.keys.save({ ...key, description });
+    const pending = (k: KmsKey): boolean => k.state === 'PendingDeletion';
+    if (pending(key)) throw new KmsError('KMSInvalidStateException', `${kms.arn(key.keyId)} is pending deletion.`);
+    await kms.keys.update(
+      key.keyId,
+      (k) => {
+        if (pending(k)) throw new KmsError('KMSInvalidStateException', `${kms.arn(k.keyId)} is pending deletion.`);
+        return { ...k, description };
+      },
+      key,
+    );
     return undefined;
   },
-  EnableKey: (kms, input, caller) => (kms.enableKey(input.keyId(), caller), undefined),
-  DisableKey: (kms, input, caller) => (kms.disableKey(input.keyId(), caller), undefined),
+  EnableKey: async (kms, input, caller) => (await kms.enableKey(input.keyId(), caller), undefined),
+  DisableKey: async (kms, input, caller) => (await kms.disableKey(input.keyId(), caller), undefined),
   ScheduleKeyDeletion: scheduleDeletion,
-  CancelKeyDeletion: (kms, input, caller) => ({ KeyId: kms.arn(kms.cancelKeyDeletion(input.keyId(), caller).keyId) }),
-  CreateAlias: (kms, input, caller) => {
+  CancelKeyDeletion: async (kms, input, caller) => ({ KeyId: kms.arn((await kms.cancelKeyDeletion(input.keyId(), caller)).keyId) }),
+  CreateAlias: async (kms, input, caller) => {
     const name = aliasName(input);
-    kms.createAlias(name, input.keyId('TargetKeyId'), caller);
+    await kms.createAlias(name, input.keyId('TargetKeyId'), caller);
     return undefined;
   },
-  UpdateAlias: (kms, input, caller) => {
+  UpdateAlias: async (kms, input, caller) => {
     const name = aliasName(input);
-    kms.updateAlias(name, input.keyId('TargetKeyId'), caller);
+    await kms.updateAlias(name, input.keyId('TargetKeyId'), caller);
     return undefined;
   },
-  DeleteAlias: (kms, input, caller) => (kms.deleteAlias(aliasName(input), caller), undefined),
+  DeleteAlias: async (kms, input, caller) => (await kms.deleteAlias(aliasName(input), caller), undefined),
   ListAliases: listAliases,
-  EnableKeyRotation: (kms, input, caller) => {
+  EnableKeyRotation: async (kms, input, caller) => {
     const ref = input.keyId();
     const period = input.integer('RotationPeriodInDays', 90, 2560) ?? DEFAULT_ROTATION_DAYS;
-    kms.enableKeyRotation(ref, period, caller);
+    await kms.enableKeyRotation(ref, period, caller);
     return undefined;
   },
-  DisableKeyRotation: (kms, input, caller) => (kms.disableKeyRotation(input.keyId(), caller), undefined),
+  DisableKeyRotation: async (kms, input, caller) => (await kms.disableKeyRotation(input.keyId(), caller), undefined),
   GetKeyRotationStatus: rotationStatus,
-  RotateKeyOnDemand: (kms, input, caller) => ({ KeyId: kms.arn(kms.rotateKeyOnDemand(input.keyId(), caller).keyId) }),
+  RotateKeyOnDemand: async (kms, input, caller) => ({ KeyId: kms.arn((await kms.rotateKeyOnDemand(input.keyId(), caller)).keyId) }),
   ListKeyRotations: listKeyRotations,
   GenerateDataKey: (kms, input, caller) => generate(kms, input, caller, true),
   GenerateDataKeyWithoutPlaintext: (kms, input, caller) => generate(kms, input, caller, false),
@@ -280,8 +289,8 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
     noRecipient(input);
     return { Plaintext: randomBytes(n).toString('base64') };
   },
-  Encrypt: (kms, input, caller) => {
-    const key = kms.keys.resolve(input.keyId());
+  Encrypt: async (kms, input, caller) => {
+    const key = await kms.keys.resolve(input.keyId());
     const plaintext = input.requiredBlob('Plaintext', 1, MAX_PLAINTEXT);
     const context = input.context('EncryptionContext');
     algorithm(input, 'EncryptionAlgorithm');
@@ -290,9 +299,9 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
     dryRun(input);
     return { ...sealedResult(kms, kms.seal(key, plaintext, context, caller)), EncryptionAlgorithm: SYMMETRIC_DEFAULT };
   },
-  Decrypt: (kms, input, caller) => {
+  Decrypt: async (kms, input, caller) => {
     noRecipient(input);
-    const opened = openInput(kms, input, caller, 'KeyId', 'EncryptionContext', 'EncryptionAlgorithm', 'Decrypt');
+    const opened = await openInput(kms, input, caller, 'KeyId', 'EncryptionContext', 'EncryptionAlgorithm', 'Decrypt');
     try {
       dryRun(input);
       return {
@@ -305,11 +314,11 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
       opened.plaintext.fill(0);
     }
   },
-  ReEncrypt: (kms, input, caller) => {
-    const destination = kms.keys.resolve(input.keyId('DestinationKeyId'));
+  ReEncrypt: async (kms, input, caller) => {
+    const destination = await kms.keys.resolve(input.keyId('DestinationKeyId'));
     const destinationContext = input.context('DestinationEncryptionContext');
     algorithm(input, 'DestinationEncryptionAlgorithm');
-    const opened = openInput(kms, input, caller, 'SourceKeyId', 'SourceEncryptionContext', 'SourceEncryptionAlgorithm', 'ReEncryptFrom');
+    const opened = await openInput(kms, input, caller, 'SourceKeyId', 'SourceEncryptionContext', 'SourceEncryptionAlgorithm', 'ReEncryptFrom');
     try {
       kms.authorize(destination, caller, 'ReEncryptTo');
       kms.keys.requireUsable(destination);

@@ -46,6 +46,8 @@ export interface Rotation {
 export interface KmsKey {
   readonly keyId: string;
   readonly createdAt: Date;
+  /** The stored record's revision when read (the compare-and-set token of KeyStore.update); 0 for a new key. */
+  readonly revision: number;
   readonly description: string;
   readonly manager: KeyManager;
   /**
@@ -118,7 +120,7 @@ export function toRecord(key: KmsKey): KmsKeyRecord {
       sealed: m.sealed,
     })),
   };
-  return { keyId: key.keyId, createdAt: key.createdAt, meta: meta as unknown as Record<string, unknown> };
+  return { keyId: key.keyId, createdAt: key.createdAt, meta: meta as unknown as Record<string, unknown>, revision: key.revision };
 }
 
 /** A stored owner is a user name; anything else is damage, never silently the root user's. */
@@ -136,6 +138,7 @@ export function fromRecord(rec: KmsKeyRecord): KmsKey {
   const deletedAt = date(m.deletedAt);
   const next = date(m.rotation.next);
   return {
+    revision: rec.revision,
     keyId: rec.keyId,
     createdAt: rec.createdAt,
     description: m.description,

@@ -82,7 +82,7 @@ export class BuiltinKms implements KeyManagementService {
   // ---- the S3 seam ------------------------------------------------------------------------
 
   async generateDataKey(keyRef: string | undefined, context: EncryptionContext, bytes: number, caller: KmsCaller): Promise<GeneratedDataKey> {
-    const key = keyRef === undefined ? this.keys.awsS3Key() : this.keys.resolveFromS3(keyRef);
+    const key = keyRef === undefined ? await this.keys.awsS3Key() : await this.keys.resolveFromS3(keyRef);
     const plaintext = secureRandomBytes(bytes);
     try {
       const sealed = this.seal(key, plaintext, context, caller, 'GenerateDataKey', 's3');
@@ -94,12 +94,12 @@ export class BuiltinKms implements KeyManagementService {
   }
 
   async decrypt(ciphertext: Buffer, context: EncryptionContext, caller: KmsCaller): Promise<{ readonly keyArn: string; readonly plaintext: Buffer }> {
-    const opened = this.open(ciphertext, context, undefined, caller, 'Decrypt', 's3');
+    const opened = await this.open(ciphertext, context, undefined, caller, 'Decrypt', 's3');
     return { keyArn: this.arn(opened.key.keyId), plaintext: opened.plaintext };
   }
 
   async keyArn(keyRef: string | undefined): Promise<string> {
-    return this.arn((keyRef === undefined ? this.keys.awsS3Key() : this.keys.resolveFromS3(keyRef)).keyId);
+    return this.arn((keyRef === undefined ? await this.keys.awsS3Key() : await this.keys.resolveFromS3(keyRef)).keyId);
   }
 
   // ---- cryptography -----------------------------------------------------------------------
@@ -120,11 +120,11 @@ export class BuiltinKms implements KeyManagementService {
    * ReEncrypt's SourceKeyId); another key is IncorrectKeyException. `caller` must be allowed
    * `action` on the key the blob names, through `door`.
    */
-  open(blob: Buffer, context: EncryptionContext, expect: KmsKey | undefined, caller: KmsCaller, action = 'Decrypt', door: KmsDoor = 'api'): Opened {
+  async open(blob: Buffer, context: EncryptionContext, expect: KmsKey | undefined, caller: KmsCaller, action = 'Decrypt', door: KmsDoor = 'api'): Promise<Opened> {
     const header = parseBlob(blob);
     if (header === undefined) throw invalidCiphertext();
     if (expect !== undefined && expect.keyId !== header.keyId) throw incorrectKey();
-    const key = this.keys.load(header.keyId);
+    const key = await this.keys.load(header.keyId);
     if (key === undefined) throw invalidCiphertext();
     if (key.state === 'Deleted') throw keyDoesNotExist(this.arn(key.keyId));
     this.authorize(key, caller, action, door);
@@ -142,81 +142,110 @@ export class BuiltinKms implements KeyManagementService {
    * A new customer key owned by `creator` (CreateKey's signer), or by the root user when the
    * server makes it itself (`serve --kms-alias`: `creator` undefined).
    */
-  createKey(description: string, creator?: KmsCaller): KmsKey {
+  createKey(description: string, creator?: KmsCaller): Promise<KmsKey> {
     return this.keys.create(description, 'CUSTOMER', creator === undefined ? undefined : ownerOfNewKey(this.o, creator));
   }
 
   /** Keys that exist (pending deletion included, deleted ones not) and that `caller` may see. */
-  listKeys(caller: KmsCaller): KmsKey[] {
-    return this.keys.list().filter((k) => k.state !== 'Deleted' && mayDescribe(k, caller));
+  async listKeys(caller: KmsCaller): Promise<KmsKey[]> {
+    return (await this.keys.list()).filter((k) => k.state !== 'Deleted' && mayDescribe(k, caller));
   }
 
   /** The key a reference names, if `caller` may do `action` on it (DescribeKey, rotation status …). */
-  describable(ref: string, caller: KmsCaller, action: string): KmsKey {
-    const key = this.keys.resolve(ref);
+  async describable(ref: string, caller: KmsCaller, action: string): Promise<KmsKey> {
+    const key = await this.keys.resolve(ref);
     this.authorize(key, caller, action);
     return key;
   }
 
-  enableKey(ref: string, caller: KmsCaller): void {
-    const key = this.manageable(ref, caller, 'EnableKey');
-    if (key.state === 'Disabled') this.keys.save({ ...key, state: 'Enabled' });
+  // Each change below is a compare-and-set (KeyStore.update): the state checks run again on
+  // the key as it is when the change commits, and a change made meanwhile by another process is kept.
+
+  async enableKey(ref: string, caller: KmsCaller): Promise<void> {
+    const key = await this.manageable(ref, caller, 'EnableKey');
+    await this.keys.update(key.keyId, (k) => (this.requireManageable(k).state === 'Disabled' ? { ...k, state: 'Enabled' } : undefined), key);
   }
 
-  disableKey(ref: string, caller: KmsCaller): void {
-    const key = this.manageable(ref, caller, 'DisableKey');
-    this.keys.save({ ...key, state: 'Disabled' });
+  async disableKey(ref: string, caller: KmsCaller): Promise<void> {
+    const key = await this.manageable(ref, caller, 'DisableKey');
+    await this.keys.update(key.keyId, (k) => ({ ...this.requireManageable(k), state: 'Disabled' }), key);
     this.cache.invalidate(key.keyId);
   }
 
-  scheduleKeyDeletion(ref: string, days: number, caller: KmsCaller): KmsKey {
-    const key = this.manageable(ref, caller, 'ScheduleKeyDeletion');
-    const scheduled: KmsKey = { ...key, state: 'PendingDeletion', deletionDate: addDays(this.now, days), pendingWindowInDays: days };
-    this.keys.save(scheduled);
+  async scheduleKeyDeletion(ref: string, days: number, caller: KmsCaller): Promise<KmsKey> {
+    const key = await this.manageable(ref, caller, 'ScheduleKeyDeletion');
+    const scheduled = await this.keys.update(
+      key.keyId,
+      (k) => ({ ...this.requireManageable(k), state: 'PendingDeletion', deletionDate: addDays(this.now, days), pendingWindowInDays: days }),
+      key,
+    );
     this.cache.invalidate(key.keyId);
+    if (scheduled === undefined) throw keyDoesNotExist(this.arn(key.keyId));
     return scheduled;
   }
 
   /** Back to Disabled, as AWS does: the owner enables it explicitly. */
-  cancelKeyDeletion(ref: string, caller: KmsCaller): KmsKey {
-    const key = this.keys.resolve(ref);
+  async cancelKeyDeletion(ref: string, caller: KmsCaller): Promise<KmsKey> {
+    const key = await this.keys.resolve(ref);
     this.authorize(key, caller, 'CancelKeyDeletion');
-    if (key.state !== 'PendingDeletion') throw new KmsError('KMSInvalidStateException', `${this.arn(key.keyId)} is not pending deletion.`);
-    const { deletionDate: _d, pendingWindowInDays: _w, ...rest } = key;
-    const cancelled: KmsKey = { ...rest, state: 'Disabled' };
-    this.keys.save(cancelled);
+    const cancelled = await this.keys.update(
+      key.keyId,
+      (k) => {
+        if (k.state !== 'PendingDeletion') throw new KmsError('KMSInvalidStateException', `${this.arn(k.keyId)} is not pending deletion.`);
+        const { deletionDate: _d, pendingWindowInDays: _w, ...rest } = k;
+        return { ...rest, state: 'Disabled' };
+      },
+      key,
+    );
+    if (cancelled === undefined) throw keyDoesNotExist(this.arn(key.keyId));
     return cancelled;
   }
 
-  enableKeyRotation(ref: string, periodDays: number, caller: KmsCaller): void {
-    const key = this.rotatable(ref, caller, 'EnableKeyRotation');
-    // A changed period counts from the last rotation (or creation), as on AWS.
-    const from = key.rotation.enabled ? this.keys.current(key).createdAt : this.now;
-    this.keys.save({ ...key, rotation: { enabled: true, periodDays, next: addDays(from, periodDays) } });
+  async enableKeyRotation(ref: string, periodDays: number, caller: KmsCaller): Promise<void> {
+    const key = await this.rotatable(ref, caller, 'EnableKeyRotation');
+    await this.keys.update(
+      key.keyId,
+      (k) => {
+        this.keys.requireUsable(k);
+        // A changed period counts from the last rotation (or creation), as on AWS.
+        const from = k.rotation.enabled ? this.keys.current(k).createdAt : this.now;
+        return { ...k, rotation: { enabled: true, periodDays, next: addDays(from, periodDays) } };
+      },
+      key,
+    );
   }
 
-  disableKeyRotation(ref: string, caller: KmsCaller): void {
-    const key = this.rotatable(ref, caller, 'DisableKeyRotation');
-    this.keys.save({ ...key, rotation: { enabled: false, periodDays: key.rotation.periodDays } });
+  async disableKeyRotation(ref: string, caller: KmsCaller): Promise<void> {
+    const key = await this.rotatable(ref, caller, 'DisableKeyRotation');
+    await this.keys.update(
+      key.keyId,
+      (k) => {
+        this.keys.requireUsable(k);
+        return { ...k, rotation: { enabled: false, periodDays: k.rotation.periodDays } };
+      },
+      key,
+    );
   }
 
-  rotateKeyOnDemand(ref: string, caller: KmsCaller): KmsKey {
-    const key = this.rotatable(ref, caller, 'RotateKeyOnDemand');
-    if (key.onDemandRotations >= ON_DEMAND_ROTATION_LIMIT) {
-      throw new KmsError(
-        'LimitExceededException',
-        `The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: ${this.arn(key.keyId)}`,
-      );
-    }
-    return this.keys.rotate(key, 'ON_DEMAND');
+  async rotateKeyOnDemand(ref: string, caller: KmsCaller): Promise<KmsKey> {
+    const key = await this.rotatable(ref, caller, 'RotateKeyOnDemand');
+    return this.keys.rotate(key, 'ON_DEMAND', (k) => {
+      this.keys.requireUsable(k);
+      if (k.onDemandRotations >= ON_DEMAND_ROTATION_LIMIT) {
+        throw new KmsError(
+          'LimitExceededException',
+          `The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: ${this.arn(k.keyId)}`,
+        );
+      }
+    });
   }
 
-  createAlias(name: string, targetRef: string, caller: KmsCaller): void {
+  async createAlias(name: string, targetRef: string, caller: KmsCaller): Promise<void> {
     if (name.startsWith(AWS_ALIAS_PREFIX)) throw notAuthorized();
-    const target = this.aliasTarget(targetRef, caller, 'CreateAlias');
-    if (this.o.meta.getKmsAlias(name) !== undefined) throw aliasExists(aliasArnOf(this.o, name));
+    const target = await this.aliasTarget(targetRef, caller, 'CreateAlias');
+    if ((await this.o.meta.getKmsAlias(name)) !== undefined) throw aliasExists(aliasArnOf(this.o, name));
     try {
-      this.keys.linkAlias(name, target.keyId);
+      await this.keys.linkAlias(name, target.keyId);
     } catch (err) {
       if ((err as { code?: string }).code === 'STRONGBOX_ALIAS_EXISTS') throw aliasExists(aliasArnOf(this.o, name));
       throw err;
@@ -224,17 +253,17 @@ export class BuiltinKms implements KeyManagementService {
   }
 
   /** AWS checks kms:UpdateAlias on the key the alias names now and on the new target. */
-  updateAlias(name: string, targetRef: string, caller: KmsCaller): void {
+  async updateAlias(name: string, targetRef: string, caller: KmsCaller): Promise<void> {
     if (name.startsWith(AWS_ALIAS_PREFIX)) throw notAuthorized();
-    this.authorizeAlias(name, caller, 'UpdateAlias');
-    const target = this.aliasTarget(targetRef, caller, 'UpdateAlias');
-    this.o.meta.updateKmsAlias(name, target.keyId);
+    await this.authorizeAlias(name, caller, 'UpdateAlias');
+    const target = await this.aliasTarget(targetRef, caller, 'UpdateAlias');
+    await this.o.meta.updateKmsAlias(name, target.keyId);
   }
 
-  deleteAlias(name: string, caller: KmsCaller): void {
+  async deleteAlias(name: string, caller: KmsCaller): Promise<void> {
     if (name.startsWith(AWS_ALIAS_PREFIX)) throw notAuthorized();
-    this.authorizeAlias(name, caller, 'DeleteAlias');
-    this.o.meta.deleteKmsAlias(name);
+    await this.authorizeAlias(name, caller, 'DeleteAlias');
+    await this.o.meta.deleteKmsAlias(name);
   }
 
   // ---- helpers ----------------------------------------------------------------------------
@@ -253,9 +282,9 @@ export class BuiltinKms implements KeyManagementService {
    * An alias belongs to the owner of the key it names: `action` on the alias needs `action` on
    * that key. NotFoundException for an alias that does not exist.
    */
-  private authorizeAlias(name: string, caller: KmsCaller, action: string): void {
-    const alias = this.keys.aliasOrThrow(name);
-    const key = this.keys.load(alias.keyId);
+  private async authorizeAlias(name: string, caller: KmsCaller, action: string): Promise<void> {
+    const alias = await this.keys.aliasOrThrow(name);
+    const key = await this.keys.load(alias.keyId);
     // An alias whose key record is gone (never happens: deletion removes its aliases) is root's.
     if (key === undefined) {
       if (caller.user?.isRoot !== true) throw aliasNotFound(aliasArnOf(this.o, name));
@@ -265,26 +294,32 @@ export class BuiltinKms implements KeyManagementService {
   }
 
   /** A key whose state may change: not pending deletion (KMSInvalidStateException). */
-  private manageable(ref: string, caller: KmsCaller, action: string): KmsKey {
-    const key = this.keys.resolve(ref);
+  private async manageable(ref: string, caller: KmsCaller, action: string): Promise<KmsKey> {
+    const key = await this.keys.resolve(ref);
     this.authorize(key, caller, action);
+    return this.requireManageable(key);
+  }
+
+  /** KMSInvalidStateException for a key pending deletion (or, found by a compare-and-set retry, deleted). */
+  private requireManageable(key: KmsKey): KmsKey {
     if (key.state === 'PendingDeletion') throw pendingDeletion(this.arn(key.keyId));
+    if (key.state === 'Deleted') throw keyDoesNotExist(this.arn(key.keyId));
     return key;
   }
 
   /** Rotation settings change only on an enabled key (DisabledException, KMSInvalidStateException). */
-  private rotatable(ref: string, caller: KmsCaller, action: string): KmsKey {
-    const key = this.keys.resolve(ref);
+  private async rotatable(ref: string, caller: KmsCaller, action: string): Promise<KmsKey> {
+    const key = await this.keys.resolve(ref);
     this.authorize(key, caller, action);
     this.keys.requireUsable(key);
     return key;
   }
 
-  private aliasTarget(ref: string, caller: KmsCaller, action: string): KmsKey {
+  private async aliasTarget(ref: string, caller: KmsCaller, action: string): Promise<KmsKey> {
     if (ref.startsWith(ALIAS_PREFIX) || parseKeyRef(this.o, ref).kind === 'alias') {
       throw new KmsError('ValidationException', 'Aliases must refer to keys. Not aliases');
     }
-    const key = this.keys.resolve(ref);
+    const key = await this.keys.resolve(ref);
     this.authorize(key, caller, action);
     if (key.state === 'PendingDeletion') throw pendingDeletion(this.arn(key.keyId));
     return key;

@@ -103,6 +103,7 @@ export interface KmsKeyRow {
   key_id: string;
   created_at: number;
   meta: string;
+  revision: number;
 }
 export interface KmsAliasRow {
   name: string;
@@ -113,6 +114,7 @@ export const kmsKeyFromRow = (r: KmsKeyRow): KmsKeyRecord => ({
   keyId: r.key_id,
   createdAt: new Date(r.created_at),
   meta: JSON.parse(r.meta) as Record<string, unknown>,
+  revision: r.revision,
 });
 export const kmsAliasFromRow = (r: KmsAliasRow): KmsAliasRecord => ({
   name: r.name,

@@ -114,6 +114,10 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE reclaim_sweep (name TEXT PRIMARY KEY);
   INSERT INTO reclaim_sweep (name) SELECT 'unreferenced' WHERE EXISTS (SELECT 1 FROM users);
   `,
+  // 4: a revision per KMS key, the compare-and-set token of its read-modify-writes.
+  `
+  ALTER TABLE kms_keys ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -12,21 +12,28 @@ import {
 import { MetaStoreError, type FileBlob, type ReclaimReason } from './types.js';
 import { STORAGE_FULL, isNoSpace } from '../free-space.js';
 import type { BlobSegment } from '../blob/types.js';
-import type { BucketChange, BucketRecord, EncryptionRecord, ObjectRecord, PartRecord, UploadRecord } from './types.js';
+import type { BucketChange, BucketRecord, EncryptionRecord, ObjectRecord, PartRecord, ReadPart, UploadRecord, WriteCondition } from './types.js';
+import { checkWriteCondition } from './write-condition.js';
 
 /** One queued write. Plain data, so it can cross to the writer thread. */
 export type WriteOp =
   | { readonly op: 'createBucket'; readonly bucket: BucketRecord }
   | { readonly op: 'deleteBucket'; readonly name: string }
   | { readonly op: 'updateBucket'; readonly name: string; readonly change: BucketChange }
-  | { readonly op: 'putObject'; readonly object: ObjectRecord; readonly expectBlobIds?: readonly string[] }
+  | { readonly op: 'putObject'; readonly object: ObjectRecord; readonly condition?: WriteCondition }
   | { readonly op: 'deleteObject'; readonly bucket: string; readonly key: string }
   | { readonly op: 'resealObject'; readonly bucket: string; readonly key: string; readonly from: EncryptionRecord; readonly to: EncryptionRecord }
   | { readonly op: 'resealUpload'; readonly uploadId: string; readonly from: EncryptionRecord; readonly to: EncryptionRecord }
   | { readonly op: 'createUpload'; readonly upload: UploadRecord }
   | { readonly op: 'putPart'; readonly part: PartRecord }
   | { readonly op: 'abortUpload'; readonly uploadId: string }
-  | { readonly op: 'completeUpload'; readonly uploadId: string; readonly object: ObjectRecord }
+  | {
+      readonly op: 'completeUpload';
+      readonly uploadId: string;
+      readonly object: ObjectRecord;
+      readonly readParts?: readonly ReadPart[];
+      readonly condition?: WriteCondition;
+    }
   | { readonly op: 'registerBlobIntents'; readonly blobs: readonly FileBlob[] }
   | { readonly op: 'takeReclaimLease'; readonly holder: string; readonly ttlMs: number }
   | { readonly op: 'releaseReclaimLease'; readonly holder: string }
@@ -164,7 +171,7 @@ export class BatchWriter {
       case 'updateBucket':
         return this.updateBucket(op.name, op.change);
       case 'putObject':
-        return this.putObject(op.object, op.expectBlobIds);
+        return this.putObject(op.object, op.condition);
       case 'deleteObject':
         return this.deleteObject(op.bucket, op.key);
       case 'resealObject':
@@ -178,7 +185,7 @@ export class BatchWriter {
       case 'abortUpload':
         return this.abortUpload(op.uploadId);
       case 'completeUpload':
-        return this.completeUpload(op.uploadId, op.object);
+        return this.completeUpload(op.uploadId, op.object, op.readParts, op.condition);
       case 'registerBlobIntents':
         for (const b of op.blobs) this.journal(b, 'intent');
         return undefined;
@@ -267,15 +274,11 @@ export class BatchWriter {
     }
   }
 
-  private putObject(o: ObjectRecord, expectBlobIds?: readonly string[]): ObjectRecord | undefined {
+  private putObject(o: ObjectRecord, condition?: WriteCondition): ObjectRecord | undefined {
     this.requireBucket(o.bucket);
     const old = this.reader.getObjectWithId(o.bucket, o.key);
-    if (expectBlobIds !== undefined) {
-      const current = old?.record.segments.flatMap((s) => (s.blob.kind === 'file' ? [s.blob.id] : []));
-      if (current === undefined || current.length !== expectBlobIds.length || current.some((id, i) => id !== expectBlobIds[i])) {
-        throw new MetaStoreError('STRONGBOX_OBJECT_CHANGED', `${o.bucket}/${o.key} changed meanwhile`);
-      }
-    }
+    // Inside the batch's transaction (BEGIN IMMEDIATE): no other writer can commit in between.
+    if (condition !== undefined) checkWriteCondition(condition, old?.record, `${o.bucket}/${o.key}`);
     if (old !== undefined) {
       this.s.deleteObject.run(old.id);
       // What the new version still uses (a copy onto itself keeps its blobs) stays.
@@ -356,11 +359,21 @@ export class BatchWriter {
   private completeUpload(
     uploadId: string,
     object: ObjectRecord,
+    readParts: readonly ReadPart[] | undefined,
+    condition: WriteCondition | undefined,
   ): { replaced: ObjectRecord | undefined; unusedParts: PartRecord[] } {
     if (this.s.uploadExists.get(uploadId) === undefined) {
       throw new MetaStoreError('STRONGBOX_UPLOAD_MISSING', `upload ${uploadId} does not exist`);
     }
     const parts = this.reader.getParts(uploadId);
+    if (readParts !== undefined) {
+      const now = new Map(parts.map((p) => [p.partNumber, p]));
+      for (const read of readParts) {
+        const p = now.get(read.partNumber);
+        const same = p !== undefined && p.etag === read.etag && (p.blob.kind === 'file' ? p.blob.id === read.blobId : read.blobId === undefined);
+        if (!same) throw new MetaStoreError('STRONGBOX_PART_CHANGED', `part ${read.partNumber} of upload ${uploadId} changed meanwhile`);
+      }
+    }
     const usedFiles = new Set<string>();
     const usedNumbers = new Set<number>();
     for (const seg of object.segments) {
@@ -372,7 +385,7 @@ export class BatchWriter {
     );
     this.s.deleteUpload.run(uploadId);
     for (const p of unusedParts) this.journal(p.blob, 'part-unused');
-    const replaced = this.putObject(object);
+    const replaced = this.putObject(object, condition);
     return { replaced, unusedParts };
   }
 }

@@ -25,8 +25,10 @@ import {
   type FileBlob,
   type ReclaimEntry,
   type PartRecord,
+  type ReadPart,
   type UploadRecord,
   type UserRecord,
+  type WriteCondition,
 } from './types.js';
 
 export interface SqliteMetaStoreOptions {
@@ -77,11 +79,7 @@ const RESERVE_OPS: ReadonlySet<WriteOp['op']> = new Set<WriteOp['op']>([
 const MAX_FULL_RETRIES = RESERVE_PIECES;
 
 const DEFAULT_MAX_BATCH = 512;
-/** How long a looked-up user is trusted before the table is read again. */
-const USER_CACHE_MS = 1000;
 const USER_CACHE_MAX = 10_000;
-/** How long a looked-up KMS key or alias is trusted (see getKmsKey). */
-const KMS_CACHE_MS = 1000;
 const KMS_CACHE_MAX = 10_000;
 const BUCKET_CACHE_MAX = 100_000;
 const OBJECT_CACHE_MAX = 50_000;
@@ -107,7 +105,19 @@ function fixPart(p: PartRecord): PartRecord {
   return { ...p, blob: fixBlob(p.blob) };
 }
 
-/** The SQLite metadata store: synchronous reads, group-committed writes. */
+/**
+ * The SQLite metadata store: reads answered at once (resolved promises), group-committed writes.
+ *
+ * Caches (users, buckets, objects, KMS keys and aliases) are coherent across connections:
+ * before a cached answer is given, `PRAGMA data_version` is read, and every cache is dropped
+ * when it moved, which it does whenever another connection commits (another process: a
+ * second server, the CLI; or this store's own writer thread). Writes this connection commits
+ * itself (wal-sync, inline, users, KMS) do not move it, so those drop their own entries.
+ * The check is made per cached read rather than once per request so that it holds for every
+ * caller (the CLI, the KMS, the maintenance tasks), not only the request pipeline; it is one
+ * prepared statement with no I/O (SQLite reads a counter in its WAL index in shared memory),
+ * about a microsecond, far less than the read it saves.
+ */
 export class SqliteMetaStore implements MetaStore {
   private readonly reader: Reader;
   private readonly executor: BatchExecutor;
@@ -150,44 +160,63 @@ export class SqliteMetaStore implements MetaStore {
            secret_access_key = excluded.secret_access_key, is_root = excluded.is_root`,
       ),
       removeUser: db.prepare('DELETE FROM users WHERE name = ?'),
-      putKmsKey: db.prepare('INSERT OR REPLACE INTO kms_keys (key_id, created_at, meta) VALUES (?, ?, ?)'),
+      insertKmsKey: db.prepare('INSERT INTO kms_keys (key_id, created_at, meta, revision) VALUES (?, ?, ?, 0)'),
+      updateKmsKey: db.prepare('UPDATE kms_keys SET meta = ?, revision = revision + 1 WHERE key_id = ? AND revision = ?'),
       insertKmsAlias: db.prepare('INSERT INTO kms_aliases (name, key_id, created_at) VALUES (?, ?, ?)'),
       updateKmsAlias: db.prepare('UPDATE kms_aliases SET key_id = ? WHERE name = ?'),
       deleteKmsAlias: db.prepare('DELETE FROM kms_aliases WHERE name = ?'),
     };
+    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
+    this.seenVersion = this.dataVersion.get() as number;
   }
 
-  // ---- users (synchronous: rare, and used by the CLI) ----
+  // ---- cache coherence ----
+
+  private readonly dataVersion: Database.Statement;
+  private seenVersion: number;
+
+  /** Drops every cache if another connection committed since the last look (see the class comment). */
+  private revalidate(): void {
+    const v = this.dataVersion.get() as number;
+    if (v === this.seenVersion) return;
+    this.seenVersion = v;
+    this.userCache.clear();
+    this.bucketCache.clear();
+    this.kmsCache.clear();
+    this.objectCache.clear();
+    this.objectCacheBytes = 0;
+  }
+
+  // ---- users (rare writes on the main connection, durable when they resolve) ----
 
   /**
-   * Every request looks its signer up, so users are cached briefly. Another process (the
-   * `strongbox user` CLI) may change the table: its changes are seen within USER_CACHE_MS.
+   * Every request looks its signer up, so users are cached until the table changes (another
+   * process's change, such as the `strongbox user` CLI's, through data_version).
    */
-  getUserByAccessKey(accessKeyId: string): UserRecord | undefined {
-    const now = performance.now();
-    const hit = this.userCache.get(accessKeyId);
-    if (hit !== undefined && now - hit.at < USER_CACHE_MS) return hit.user;
+  async getUserByAccessKey(accessKeyId: string): Promise<UserRecord | undefined> {
+    this.revalidate();
+    if (this.userCache.has(accessKeyId)) return this.userCache.get(accessKeyId);
     const user = this.reader.getUserByAccessKey(accessKeyId);
     if (this.userCache.size >= USER_CACHE_MAX) this.userCache.clear();
-    this.userCache.set(accessKeyId, { user, at: now });
+    this.userCache.set(accessKeyId, user);
     return user;
   }
-  private readonly userCache = new Map<string, { user: UserRecord | undefined; at: number }>();
-  getUser(name: string): UserRecord | undefined {
+  private readonly userCache = new Map<string, UserRecord | undefined>();
+  async getUser(name: string): Promise<UserRecord | undefined> {
     return this.reader.getUser(name);
   }
-  listUsers(): UserRecord[] {
+  async listUsers(): Promise<UserRecord[]> {
     return this.reader.listUsers();
   }
-  addUser(user: UserRecord): void {
+  async addUser(user: UserRecord): Promise<void> {
     this.userCache.clear();
     this.writeUser(this.s.insertUser, user);
   }
-  upsertUser(user: UserRecord): void {
+  async upsertUser(user: UserRecord): Promise<void> {
     this.userCache.clear();
     this.writeUser(this.s.upsertUser, user);
   }
-  removeUser(name: string): boolean {
+  async removeUser(name: string): Promise<boolean> {
     this.userCache.clear();
     const removed = this.s.removeUser.run(name).changes > 0;
     this.executor.syncNow();
@@ -220,8 +249,9 @@ export class SqliteMetaStore implements MetaStore {
 
   // ---- buckets ----
 
-  /** Buckets change only through this store's writer, so they are cached until they do. */
-  getBucket(name: string): BucketRecord | undefined {
+  /** Cached until this store's writer changes the bucket, or another connection commits. */
+  async getBucket(name: string): Promise<BucketRecord | undefined> {
+    this.revalidate();
     if (this.bucketCache.has(name)) return this.bucketCache.get(name);
     const bucket = this.reader.getBucket(name);
     if (this.bucketCache.size >= BUCKET_CACHE_MAX) this.bucketCache.clear();
@@ -229,7 +259,7 @@ export class SqliteMetaStore implements MetaStore {
     return bucket;
   }
   private readonly bucketCache = new Map<string, BucketRecord | undefined>();
-  listBuckets(owner?: string): BucketRecord[] {
+  async listBuckets(owner?: string): Promise<BucketRecord[]> {
     return this.reader.listBuckets(owner);
   }
   createBucket(bucket: BucketRecord): Promise<void> {
@@ -242,39 +272,51 @@ export class SqliteMetaStore implements MetaStore {
     return this.enqueue<boolean>({ op: 'updateBucket', name, change }).finally(() => this.bucketCache.delete(name));
   }
 
-  // ---- built-in KMS (synchronous like users: rare, and durable before they return) ----
+  // ---- built-in KMS (rare writes on the main connection, durable when they resolve) ----
 
   /**
    * Every encrypted request under a KMS key looks the key (and often an alias) up, so both are
-   * cached briefly, like users: this store's own writes clear the cache at once, another
-   * process's (a second server on the same database) are seen within KMS_CACHE_MS.
+   * cached: this store's own writes clear the cache at once, another connection's through data_version.
    */
-  getKmsKey(keyId: string): KmsKeyRecord | undefined {
+  async getKmsKey(keyId: string): Promise<KmsKeyRecord | undefined> {
     return this.kmsCached(`key:${keyId}`, () => this.reader.getKmsKey(keyId));
   }
-  private readonly kmsCache = new Map<string, { value: KmsKeyRecord | KmsAliasRecord | undefined; at: number }>();
+  private readonly kmsCache = new Map<string, KmsKeyRecord | KmsAliasRecord | undefined>();
   private kmsCached<T extends KmsKeyRecord | KmsAliasRecord>(id: string, read: () => T | undefined): T | undefined {
-    const now = performance.now();
-    const hit = this.kmsCache.get(id);
-    if (hit !== undefined && now - hit.at < KMS_CACHE_MS) return hit.value as T | undefined;
+    this.revalidate();
+    if (this.kmsCache.has(id)) return this.kmsCache.get(id) as T | undefined;
     const value = read();
     if (this.kmsCache.size >= KMS_CACHE_MAX) this.kmsCache.clear();
-    this.kmsCache.set(id, { value, at: now });
+    this.kmsCache.set(id, value);
     return value;
   }
-  listKmsKeys(): KmsKeyRecord[] {
+  async listKmsKeys(): Promise<KmsKeyRecord[]> {
     return this.reader.listKmsKeys();
   }
-  putKmsKey(key: KmsKeyRecord): void {
-    this.writeNow(() => this.s.putKmsKey.run(key.keyId, key.createdAt.getTime(), JSON.stringify(key.meta)));
+  /** One statement each way, so the compare and the set are one atomic step in SQLite. */
+  async putKmsKey(key: KmsKeyRecord, expectRevision?: number): Promise<number> {
+    const meta = JSON.stringify(key.meta);
+    let changed: boolean;
+    try {
+      changed = this.writeNow(() => {
+        if (expectRevision === undefined) return this.s.insertKmsKey.run(key.keyId, key.createdAt.getTime(), meta).changes > 0;
+        return this.s.updateKmsKey.run(meta, key.keyId, expectRevision).changes > 0;
+      });
+    } catch (err) {
+      const code = ((err as MetaStoreError).cause as { code?: unknown } | undefined)?.code;
+      if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new MetaStoreError('STRONGBOX_KMS_KEY_CHANGED', `KMS key ${key.keyId} exists`);
+      throw err;
+    }
+    if (!changed) throw new MetaStoreError('STRONGBOX_KMS_KEY_CHANGED', `KMS key ${key.keyId} changed meanwhile`);
+    return expectRevision === undefined ? 0 : expectRevision + 1;
   }
-  getKmsAlias(name: string): KmsAliasRecord | undefined {
+  async getKmsAlias(name: string): Promise<KmsAliasRecord | undefined> {
     return this.kmsCached(`alias:${name}`, () => this.reader.getKmsAlias(name));
   }
-  listKmsAliases(): KmsAliasRecord[] {
+  async listKmsAliases(): Promise<KmsAliasRecord[]> {
     return this.reader.listKmsAliases();
   }
-  createKmsAlias(alias: KmsAliasRecord): void {
+  async createKmsAlias(alias: KmsAliasRecord): Promise<void> {
     try {
       this.writeNow(() => this.s.insertKmsAlias.run(alias.name, alias.keyId, alias.createdAt.getTime()));
     } catch (err) {
@@ -283,10 +325,10 @@ export class SqliteMetaStore implements MetaStore {
       throw err;
     }
   }
-  updateKmsAlias(name: string, keyId: string): boolean {
+  async updateKmsAlias(name: string, keyId: string): Promise<boolean> {
     return this.writeNow(() => this.s.updateKmsAlias.run(keyId, name).changes > 0);
   }
-  deleteKmsAlias(name: string): boolean {
+  async deleteKmsAlias(name: string): Promise<boolean> {
     return this.writeNow(() => this.s.deleteKmsAlias.run(name).changes > 0);
   }
 
@@ -306,12 +348,13 @@ export class SqliteMetaStore implements MetaStore {
   // ---- objects ----
 
   /**
-   * Objects change only through this store's writer, so lookups are cached (bounded by
-   * entries and by inline bytes) and an entry is dropped when a write to its key settles,
-   * before the writer's caller sees the result. A lookup costs a SQLite read transaction
-   * (two, with the segments) otherwise, the largest part of a small GET or HEAD.
+   * Lookups are cached (bounded by entries and by inline bytes): an entry is dropped when a
+   * write through this store to its key settles, before the writer's caller sees the result,
+   * and every entry when another connection commits (revalidate). A lookup costs a SQLite
+   * read transaction (two, with the segments) otherwise, the largest part of a small GET or HEAD.
    */
-  getObject(bucket: string, key: string): ObjectRecord | undefined {
+  async getObject(bucket: string, key: string): Promise<ObjectRecord | undefined> {
+    this.revalidate();
     const id = `${bucket}/${key}`;
     const hit = this.objectCache.get(id);
     if (hit !== undefined) {
@@ -342,9 +385,9 @@ export class SqliteMetaStore implements MetaStore {
     this.objectCache.delete(id);
     this.objectCacheBytes -= entry.bytes;
   }
-  async putObject(object: ObjectRecord, expectBlobIds?: readonly string[]): Promise<ObjectRecord | undefined> {
+  async putObject(object: ObjectRecord, condition?: WriteCondition): Promise<ObjectRecord | undefined> {
     try {
-      const op: WriteOp = expectBlobIds === undefined ? { op: 'putObject', object } : { op: 'putObject', object, expectBlobIds };
+      const op: WriteOp = condition === undefined ? { op: 'putObject', object } : { op: 'putObject', object, condition };
       return fixObject(await this.enqueue<ObjectRecord | undefined>(op));
     } finally {
       this.forgetObject(object.bucket, object.key);
@@ -367,10 +410,10 @@ export class SqliteMetaStore implements MetaStore {
       this.forgetObject(bucket, key);
     }
   }
-  listObjects(bucket: string, query: ListObjectsQuery): ObjectSummary[] {
+  async listObjects(bucket: string, query: ListObjectsQuery): Promise<ObjectSummary[]> {
     return this.reader.listObjects(bucket, query);
   }
-  countObjects(bucket: string): number {
+  async countObjects(bucket: string): Promise<number> {
     return this.reader.countObjects(bucket);
   }
 
@@ -379,20 +422,20 @@ export class SqliteMetaStore implements MetaStore {
   createUpload(upload: UploadRecord): Promise<void> {
     return this.enqueue<void>({ op: 'createUpload', upload });
   }
-  getUpload(uploadId: string): UploadRecord | undefined {
+  async getUpload(uploadId: string): Promise<UploadRecord | undefined> {
     return this.reader.getUpload(uploadId);
   }
-  listUploads(bucket: string, query: ListUploadsQuery): UploadRecord[] {
+  async listUploads(bucket: string, query: ListUploadsQuery): Promise<UploadRecord[]> {
     return this.reader.listUploads(bucket, query);
   }
   async putPart(part: PartRecord): Promise<PartRecord | undefined> {
     const old = await this.enqueue<PartRecord | undefined>({ op: 'putPart', part });
     return old && fixPart(old);
   }
-  getParts(uploadId: string): PartRecord[] {
+  async getParts(uploadId: string): Promise<PartRecord[]> {
     return this.reader.getParts(uploadId);
   }
-  listParts(uploadId: string, afterPartNumber: number, limit: number): PartRecord[] {
+  async listParts(uploadId: string, afterPartNumber: number, limit: number): Promise<PartRecord[]> {
     return this.reader.listParts(uploadId, afterPartNumber, limit);
   }
   async abortUpload(uploadId: string): Promise<PartRecord[] | undefined> {
@@ -402,6 +445,8 @@ export class SqliteMetaStore implements MetaStore {
   async completeUpload(
     uploadId: string,
     object: ObjectRecord,
+    readParts?: readonly ReadPart[],
+    condition?: WriteCondition,
   ): Promise<{ replaced: ObjectRecord | undefined; unusedParts: PartRecord[] }> {
     let r: { replaced: ObjectRecord | undefined; unusedParts: PartRecord[] };
     try {
@@ -409,6 +454,8 @@ export class SqliteMetaStore implements MetaStore {
         op: 'completeUpload',
         uploadId,
         object,
+        ...(readParts === undefined ? {} : { readParts }),
+        ...(condition === undefined ? {} : { condition }),
       });
     } finally {
       this.forgetObject(object.bucket, object.key);
@@ -446,16 +493,8 @@ export class SqliteMetaStore implements MetaStore {
     return this.enqueue<number>({ op: 'journalOrphans', blobs: blobs.map((b) => ({ kind: 'file', id: b.id, size: b.size })), done });
   }
 
-  /**
-   * Stop accepting writes and close. Writes already queued still commit; the writer thread
-   * finishes in the background (use closeAsync to wait for it).
-   */
-  close(): void {
-    void this.closeAsync();
-  }
-
-  /** Close, resolving once every queued write has settled and the writer thread is gone. */
-  closeAsync(): Promise<void> {
+  /** Stop accepting writes and close, resolving once every queued write has settled and the writer thread is gone. */
+  close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
   }
@@ -474,7 +513,7 @@ export class SqliteMetaStore implements MetaStore {
   // ---- free space ----
 
   /** Throws StorageFullError when the database's volume is below its free-space floor. */
-  requireRoom(): void {
+  async requireRoom(): Promise<void> {
     this.keepReserve();
     this.space.requireRoom();
   }

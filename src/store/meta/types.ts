@@ -51,6 +51,11 @@ export interface KmsKeyRecord {
   readonly createdAt: Date;
   /** JSON-serialisable; owned by src/kms. Key material in it is sealed under the root key. */
   readonly meta: Readonly<Record<string, unknown>>;
+  /**
+   * Bumped by every putKmsKey that replaces the record: the compare-and-set token of a
+   * read-modify-write (0 for a new key). Ignored on write; the store sets it.
+   */
+  readonly revision: number;
 }
 
 export interface KmsAliasRecord {
@@ -163,23 +168,55 @@ export interface ListUploadsQuery {
 }
 
 /**
- * The metadata store. Reads are synchronous (SQLite answers in microseconds); writes
- * resolve once durable (group-committed). Keys compare as UTF-8 bytes, as in S3.
+ * Conditions of a write, checked by the store inside the transaction that writes, against the
+ * current record of the key: two writers (two processes) can never both pass.
+ */
+export interface WriteCondition {
+  /**
+   * Fail with STRONGBOX_IF_NONE_MATCH_FAILED when the key exists and its ETag is one of
+   * these (bare, without quotes), or exists at all if one is '*'.
+   */
+  readonly ifNoneMatch?: readonly string[];
+  /**
+   * Fail with STRONGBOX_OBJECT_MISSING when the key does not exist, and with
+   * STRONGBOX_IF_MATCH_FAILED when its ETag is none of these (bare; '*' matches any).
+   */
+  readonly ifMatch?: readonly string[];
+  /**
+   * Only if the current record exists and its file blobs are exactly these (else
+   * STRONGBOX_OBJECT_CHANGED): a copy that keeps blobs never revives ones a concurrent write freed.
+   */
+  readonly expectBlobIds?: readonly string[];
+}
+
+/** A part as CompleteMultipartUpload read it: the commit fails (STRONGBOX_PART_CHANGED) if the part's row no longer holds this blob. */
+export interface ReadPart {
+  readonly partNumber: number;
+  /** The part's file blob id, or its ETag for a part stored inline. */
+  readonly blobId?: string;
+  readonly etag: string;
+}
+
+/**
+ * The metadata store. Every method returns a promise, so that a store on the network
+ * (PostgreSQL) fits the same seam; an embedded store may answer at once (a resolved promise).
+ * Writes resolve once durable. Keys compare as UTF-8 bytes, as in S3. A change acknowledged
+ * by any store instance on the same data is seen by every call that starts after it.
  */
 export interface MetaStore {
   // users
-  getUserByAccessKey(accessKeyId: string): UserRecord | undefined;
-  getUser(name: string): UserRecord | undefined;
-  listUsers(): UserRecord[];
+  getUserByAccessKey(accessKeyId: string): Promise<UserRecord | undefined>;
+  getUser(name: string): Promise<UserRecord | undefined>;
+  listUsers(): Promise<UserRecord[]>;
   /** Throws MetaStoreError STRONGBOX_USER_EXISTS if the name or access key is taken. */
-  addUser(user: UserRecord): void;
+  addUser(user: UserRecord): Promise<void>;
   /** Replaces the credentials of an existing user (root credentials from the environment). */
-  upsertUser(user: UserRecord): void;
-  removeUser(name: string): boolean;
+  upsertUser(user: UserRecord): Promise<void>;
+  removeUser(name: string): Promise<boolean>;
 
   // buckets
-  getBucket(name: string): BucketRecord | undefined;
-  listBuckets(owner?: string): BucketRecord[];
+  getBucket(name: string): Promise<BucketRecord | undefined>;
+  listBuckets(owner?: string): Promise<BucketRecord[]>;
   /** Throws MetaStoreError STRONGBOX_BUCKET_EXISTS if taken. */
   createBucket(bucket: BucketRecord): Promise<void>;
   /** Throws STRONGBOX_BUCKET_NOT_EMPTY if it holds objects or uploads. Returns false if absent. */
@@ -187,27 +224,31 @@ export interface MetaStore {
   /** Changes settings (encryption, policy); resolves false if the bucket does not exist. */
   updateBucket(name: string, change: BucketChange): Promise<boolean>;
 
-  // built-in KMS (rare writes: synchronous and durable on return, like users)
-  getKmsKey(keyId: string): KmsKeyRecord | undefined;
-  listKmsKeys(): KmsKeyRecord[];
-  /** Insert or replace. */
-  putKmsKey(key: KmsKeyRecord): void;
-  getKmsAlias(name: string): KmsAliasRecord | undefined;
-  listKmsAliases(): KmsAliasRecord[];
+  // built-in KMS (rare writes, durable when they resolve)
+  getKmsKey(keyId: string): Promise<KmsKeyRecord | undefined>;
+  listKmsKeys(): Promise<KmsKeyRecord[]>;
+  /**
+   * Compare-and-set. With `expectRevision` undefined: insert a new key (STRONGBOX_KMS_KEY_CHANGED
+   * if the id exists). Otherwise replace it only if its stored revision still is
+   * `expectRevision` (else STRONGBOX_KMS_KEY_CHANGED: re-read and retry), bumping the revision.
+   * Resolves with the new revision.
+   */
+  putKmsKey(key: KmsKeyRecord, expectRevision?: number): Promise<number>;
+  getKmsAlias(name: string): Promise<KmsAliasRecord | undefined>;
+  listKmsAliases(): Promise<KmsAliasRecord[]>;
   /** Throws STRONGBOX_ALIAS_EXISTS if the name is taken. */
-  createKmsAlias(alias: KmsAliasRecord): void;
+  createKmsAlias(alias: KmsAliasRecord): Promise<void>;
   /** Points an existing alias at another key; false if the alias does not exist. */
-  updateKmsAlias(name: string, keyId: string): boolean;
-  deleteKmsAlias(name: string): boolean;
+  updateKmsAlias(name: string, keyId: string): Promise<boolean>;
+  deleteKmsAlias(name: string): Promise<boolean>;
 
   // objects
-  getObject(bucket: string, key: string): ObjectRecord | undefined;
+  getObject(bucket: string, key: string): Promise<ObjectRecord | undefined>;
   /**
    * Insert or replace; resolves with the replaced record (whose blobs the caller reclaims).
-   * With `expectBlobIds`, only if the current record exists and its file blobs are exactly
-   * these (else STRONGBOX_OBJECT_CHANGED).
+   * Only if `condition` holds for the current record, in the same transaction.
    */
-  putObject(object: ObjectRecord, expectBlobIds?: readonly string[]): Promise<ObjectRecord | undefined>;
+  putObject(object: ObjectRecord, condition?: WriteCondition): Promise<ObjectRecord | undefined>;
   /**
    * Replaces the encryption record of an object (or upload) only if it still is `from`
    * (compared as JSON): re-sealing a data key never revives a version written meanwhile.
@@ -217,26 +258,30 @@ export interface MetaStore {
   resealUpload(uploadId: string, from: EncryptionRecord, to: EncryptionRecord): Promise<boolean>;
   /** Resolves with the deleted record, or undefined if there was none. */
   deleteObject(bucket: string, key: string): Promise<ObjectRecord | undefined>;
-  listObjects(bucket: string, query: ListObjectsQuery): ObjectSummary[];
-  countObjects(bucket: string): number;
+  listObjects(bucket: string, query: ListObjectsQuery): Promise<ObjectSummary[]>;
+  countObjects(bucket: string): Promise<number>;
 
   // multipart uploads
   createUpload(upload: UploadRecord): Promise<void>;
-  getUpload(uploadId: string): UploadRecord | undefined;
-  listUploads(bucket: string, query: ListUploadsQuery): UploadRecord[];
+  getUpload(uploadId: string): Promise<UploadRecord | undefined>;
+  listUploads(bucket: string, query: ListUploadsQuery): Promise<UploadRecord[]>;
   /** Insert or replace a part; resolves with the replaced part. */
   putPart(part: PartRecord): Promise<PartRecord | undefined>;
-  getParts(uploadId: string): PartRecord[];
-  listParts(uploadId: string, afterPartNumber: number, limit: number): PartRecord[];
+  getParts(uploadId: string): Promise<PartRecord[]>;
+  listParts(uploadId: string, afterPartNumber: number, limit: number): Promise<PartRecord[]>;
   /** Delete the upload and its parts; resolves with the parts (to reclaim). */
   abortUpload(uploadId: string): Promise<PartRecord[] | undefined>;
   /**
    * Atomically: write the object, delete the upload and all its parts. Resolves with the
-   * replaced object and the parts not used by the object (to reclaim).
+   * replaced object and the parts not used by the object (to reclaim). Only if `condition`
+   * holds for the current object and every part in `readParts` still holds the blob it was
+   * read with (else STRONGBOX_PART_CHANGED: an UploadPart replaced it meanwhile).
    */
   completeUpload(
     uploadId: string,
     object: ObjectRecord,
+    readParts?: readonly ReadPart[],
+    condition?: WriteCondition,
   ): Promise<{ replaced: ObjectRecord | undefined; unusedParts: PartRecord[] }>;
 
   /**
@@ -245,7 +290,7 @@ export interface MetaStore {
    * at 0 bytes free (a reserve is given back for them); other writes that find the volume
    * full fail with StorageFullError.
    */
-  requireRoom(): void;
+  requireRoom(): Promise<void>;
 
   // the reclaim journal (docs/adr/0001-embedded-storage.md): blobs are never removed by the
   // request that frees them, but through entries written in the same transaction, due after the
@@ -283,7 +328,8 @@ export interface MetaStore {
    */
   journalOrphans(blobs: readonly FileBlob[], done: boolean): Promise<number>;
 
-  close(): void;
+  /** Stop accepting writes; resolves once every queued write has settled and the store is closed. */
+  close(): Promise<void>;
 }
 
 /** A blob stored apart from the metadata (what the reclaim journal names). */
@@ -329,6 +375,16 @@ export const META_STORE_ERROR_CODES = [
   'STRONGBOX_BUCKET_MISSING',
   /** A conditional putObject found another version than expected. */
   'STRONGBOX_OBJECT_CHANGED',
+  /** WriteCondition.ifNoneMatch failed: the key exists (with a listed ETag). */
+  'STRONGBOX_IF_NONE_MATCH_FAILED',
+  /** WriteCondition.ifMatch failed: the key's ETag is not listed. */
+  'STRONGBOX_IF_MATCH_FAILED',
+  /** WriteCondition.ifMatch on a key that does not exist. */
+  'STRONGBOX_OBJECT_MISSING',
+  /** completeUpload: a part it read was replaced or removed before the commit. */
+  'STRONGBOX_PART_CHANGED',
+  /** putKmsKey: the key's revision is not the expected one (or it exists, for an insert). */
+  'STRONGBOX_KMS_KEY_CHANGED',
   'STRONGBOX_META_IO',
 ] as const;
 

@@ -95,6 +95,9 @@ export function run(
       clearTimeout(timer);
       resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
+    // A command that exits without reading its input (fusermount, a failing client) makes the
+    // write fail with EPIPE; its exit code and output say what happened.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }

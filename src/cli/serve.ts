@@ -57,14 +57,6 @@ async function serve(opts: ServeOptions): Promise<void> {
     return;
   }
   const log = createLogger(config.logLevel);
-  // Before anything is served: a missing or different root key stops the start (issue 4).
-  const rootKey = await loadRootKeyring({
-    keysDir: config.keysDir,
-    dataDir: config.dataDir,
-    envKey: config.rootKey,
-    passphrase: () => Promise.resolve(config.rootKeyPassphrase ?? ''),
-    sealNew: config.sealRootKey,
-  });
   const stores = await openStores(config.dataDir, {
     minFreeSpace: config.minFreeSpace,
     meta: { reclaimGraceMs: config.reclaimGraceMs },
@@ -72,6 +64,21 @@ async function serve(opts: ServeOptions): Promise<void> {
     // body arrives, and a body idle for the timeout is cut off: older ones were abandoned.
     reclaim: { unfinishedAfterMs: Math.max(config.reclaimGraceMs, config.connections.bodyIdleTimeoutMs + 2 * BLOB_WRITER_REFRESH_MS) },
   });
+  // Before anything is served: a missing or different root key stops the start (issue 4).
+  let rootKey: Awaited<ReturnType<typeof loadRootKeyring>>;
+  try {
+    rootKey = await loadRootKeyring({
+      keysDir: config.keysDir,
+      usedIds: stores.meta,
+      legacyDataDir: config.dataDir,
+      envKey: config.rootKey,
+      passphrase: () => Promise.resolve(config.rootKeyPassphrase ?? ''),
+      sealNew: config.sealRootKey,
+    });
+  } catch (err) {
+    await closeStores(stores);
+    throw err;
+  }
   const root = await ensureRootUser(
     stores.meta,
     config.dataDir,

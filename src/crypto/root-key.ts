@@ -3,16 +3,17 @@
  * the built-in KMS seals its keys under. It is versioned: rotation adds a version, older ones
  * stay for reading. It lives in a keys directory that may sit apart from the data
  * (`<keys>/root-key.json`, mode 0600), optionally sealed with a passphrase (scrypt), or comes
- * from the environment (base64). The data directory records the ids of the versions it has
- * used (`root-key-ids`, no secret), so a server started with a missing or different root key
- * refuses to start instead of serving undecryptable objects or writing under a fresh key.
+ * from the environment (base64). The metadata store records the ids of the versions the data
+ * has used (no secret), so a server started with a missing or different root key refuses to
+ * start instead of serving undecryptable objects or writing under a fresh key. (Before issue 15
+ * the ids were a file in the data directory, `root-key-ids`; it is moved into the store once.)
  *
  * `serve` loads it before anything is served; SSE-S3 (sse-s3.ts) seals data keys under it, and
  * the built-in KMS will seal its keys under it.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { SCRYPT_COST, isSaneScryptCost, passphraseKey } from './passphrase-key.js';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../private-file.js';
 import { KEY_SIZE, bindingOf, open, seal } from './envelope.js';
@@ -59,14 +60,24 @@ export interface RootKeyOptions {
   /** Seal a newly generated key file with the passphrase. */
   readonly sealNew?: boolean;
   /**
-   * The data directory the keyring serves: a new key is generated only if it has never used
-   * one, and the keyring must hold every version it has used (checkRootKeyAgainstData).
+   * Where the data this keyring serves records the versions it has used (the metadata store):
+   * a new key is generated only if it has never used one, and the keyring must hold every
+   * version it has used (checkRootKeyAgainstData).
    */
-  readonly dataDir?: string;
+  readonly usedIds?: RootKeyIdStore;
+  /** A data directory whose `root-key-ids` file (older versions) is moved into `usedIds`. */
+  readonly legacyDataDir?: string;
+}
+
+/** Where the ids of the root key versions the data has used are kept (the metadata store). */
+export interface RootKeyIdStore {
+  listRootKeyIds(): Promise<string[]>;
+  addRootKeyIds(ids: readonly string[]): Promise<void>;
 }
 
 export const ROOT_KEY_FILE = 'root-key.json';
-const ROOT_KEY_IDS_FILE = 'root-key-ids';
+/** Where versions before issue 15 kept the ids of the root key versions the data used. */
+const LEGACY_ROOT_KEY_IDS_FILE = 'root-key-ids';
 const FILE_FORMAT = 'strongbox-root-key/1';
 const FILE_AAD = bindingOf('strongbox/v1/root-key-file');
 
@@ -146,12 +157,13 @@ async function decodeFile(text: string, opts: RootKeyOptions): Promise<{ version
  * a new key is generated and saved. `created` says whether it was generated.
  */
 export async function loadRootKeyring(opts: RootKeyOptions): Promise<{ keyring: RootKeyring; created: boolean }> {
-  const loaded = await loadOrCreate(opts);
-  if (opts.dataDir !== undefined) await checkRootKeyAgainstData(opts.dataDir, loaded.keyring);
+  const used = opts.usedIds === undefined ? undefined : await usedKeyIds(opts.usedIds, opts.legacyDataDir);
+  const loaded = await loadOrCreate(opts, used ?? []);
+  if (opts.usedIds !== undefined && used !== undefined) await checkRootKeyAgainstData(opts.usedIds, used, loaded.keyring);
   return loaded;
 }
 
-async function loadOrCreate(opts: RootKeyOptions): Promise<{ keyring: RootKeyring; created: boolean }> {
+async function loadOrCreate(opts: RootKeyOptions, used: readonly string[]): Promise<{ keyring: RootKeyring; created: boolean }> {
   if (opts.envKey !== undefined) {
     const key = Buffer.from(opts.envKey, 'base64');
     if (key.length !== KEY_SIZE) throw new RootKeyError('STRONGBOX_ROOT_KEY_INVALID', 'the root key from the environment is not base64 of 32 bytes');
@@ -165,7 +177,7 @@ async function loadOrCreate(opts: RootKeyOptions): Promise<{ keyring: RootKeyrin
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   if (text !== undefined) return { keyring: keyring((await decodeFile(text, opts)).versions), created: false };
-  if (opts.dataDir !== undefined && (await usedKeyIds(opts.dataDir)).length > 0) {
+  if (used.length > 0) {
     throw new RootKeyError('STRONGBOX_ROOT_KEY_MISSING', `no root key in ${opts.keysDir}, but this data directory has used one: refusing to start with a new key`);
   }
   const passphrase = opts.sealNew === true ? await askPassphrase(opts, 'a passphrase is needed to seal the new root key') : undefined;
@@ -188,11 +200,10 @@ export async function rotateRootKey(opts: RootKeyOptions): Promise<RootKeyring> 
 }
 
 /**
- * Checks the keyring against the data directory: every root key version the data has used
- * must be present. Records the keyring's versions the first time (and after a rotation).
+ * Checks the keyring against the data: every root key version the data has used must be
+ * present. Records the keyring's versions the first time (and after a rotation).
  */
-async function checkRootKeyAgainstData(dataDir: string, ring: RootKeyring): Promise<void> {
-  const used = await usedKeyIds(dataDir);
+async function checkRootKeyAgainstData(store: RootKeyIdStore, used: readonly string[], ring: RootKeyring): Promise<void> {
   const have = new Set(ring.versions.map((v) => v.id));
   const missing = used.filter((id) => !have.has(id));
   if (missing.length > 0) {
@@ -201,18 +212,27 @@ async function checkRootKeyAgainstData(dataDir: string, ring: RootKeyring): Prom
       `this data directory was written with root key ${missing.join(', ')}, which the given root key does not contain: refusing to start (check --keys-dir or STRONGBOX_ROOT_KEY)`,
     );
   }
-  const all = [...new Set([...used, ...ring.versions.map((v) => v.id)])];
-  if (all.length === used.length) return;
-  await mkdir(dataDir, { recursive: true });
-  await writeFileAtomic(join(dataDir, ROOT_KEY_IDS_FILE), all.join('\n') + '\n', 0o644);
+  const recorded = new Set(used);
+  await store.addRootKeyIds(ring.versions.map((v) => v.id).filter((id) => !recorded.has(id)));
 }
 
-/** Ids of the root key versions a data directory has used. */
-async function usedKeyIds(dataDir: string): Promise<string[]> {
-  try {
-    return (await readFile(join(dataDir, ROOT_KEY_IDS_FILE), 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
+/**
+ * Ids of the root key versions the data has used. A `root-key-ids` file left by an older
+ * version is moved into the store first (recorded, then removed).
+ */
+async function usedKeyIds(store: RootKeyIdStore, legacyDataDir: string | undefined): Promise<string[]> {
+  if (legacyDataDir !== undefined) {
+    const legacy = join(legacyDataDir, LEGACY_ROOT_KEY_IDS_FILE);
+    let text: string | undefined;
+    try {
+      text = await readFile(legacy, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (text !== undefined) {
+      await store.addRootKeyIds(text.split('\n').map((l) => l.trim()).filter((l) => l !== ''));
+      await unlink(legacy);
+    }
   }
+  return store.listRootKeyIds();
 }

@@ -397,6 +397,7 @@ export class Reader {
       kmsAliases: p('SELECT * FROM kms_aliases ORDER BY name'),
       dueReclaims: p('SELECT id, blob, due_at, reason FROM reclaim WHERE due_at <= ? ORDER BY due_at, id LIMIT ?'),
       sweepPending: p(`SELECT 1 FROM reclaim_sweep WHERE name = 'unreferenced'`).pluck(),
+      rootKeyIds: p('SELECT id FROM root_key_ids ORDER BY recorded_at, id').pluck(),
     };
   }
 
@@ -521,5 +522,8 @@ export class Reader {
   }
   orphanSweepPending(): boolean {
     return this.s.sweepPending.get() !== undefined;
+  }
+  rootKeyIds(): string[] {
+    return this.s.rootKeyIds.all() as string[];
   }
 }

@@ -118,6 +118,14 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE kms_keys ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
   `,
+  // 5: the ids (public fingerprints, no secret) of every root key version the data was written
+  // under, which used to live in a file beside the database (crypto/root-key.ts).
+  `
+  CREATE TABLE root_key_ids (
+    id          TEXT PRIMARY KEY,
+    recorded_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

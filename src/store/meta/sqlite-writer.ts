@@ -38,7 +38,8 @@ export type WriteOp =
   | { readonly op: 'takeReclaimLease'; readonly holder: string; readonly ttlMs: number }
   | { readonly op: 'releaseReclaimLease'; readonly holder: string }
   | { readonly op: 'finishReclaims'; readonly entryIds: readonly number[] }
-  | { readonly op: 'journalOrphans'; readonly blobs: readonly FileBlob[]; readonly done: boolean };
+  | { readonly op: 'journalOrphans'; readonly blobs: readonly FileBlob[]; readonly done: boolean }
+  | { readonly op: 'addRootKeyIds'; readonly ids: readonly string[] };
 
 /** The one drain lease's row name. */
 export const RECLAIM_LEASE = 'reclaim';
@@ -120,6 +121,7 @@ export class BatchWriter {
       journal: p('INSERT INTO reclaim (blob_id, blob, due_at, reason) VALUES (?, ?, ?, ?)'),
       unjournal: p('DELETE FROM reclaim WHERE blob_id = ?'),
       finishReclaim: p('DELETE FROM reclaim WHERE id = ?'),
+      addRootKeyId: p('INSERT OR IGNORE INTO root_key_ids (id, recorded_at) VALUES (?, ?)'),
       journaled: p('SELECT 1 FROM reclaim WHERE blob_id = ? LIMIT 1').pluck(),
       referencedBySegment: p('SELECT 1 FROM object_segments WHERE blob_id = ? LIMIT 1').pluck(),
       referencedByPart: p('SELECT 1 FROM parts WHERE blob_id = ? LIMIT 1').pluck(),
@@ -201,6 +203,11 @@ export class BatchWriter {
         return undefined;
       case 'journalOrphans':
         return this.journalOrphans(op.blobs, op.done);
+      case 'addRootKeyIds': {
+        const now = Date.now();
+        for (const id of op.ids) this.s.addRootKeyId.run(id, now);
+        return undefined;
+      }
     }
   }
 

@@ -489,6 +489,16 @@ export class SqliteMetaStore implements MetaStore {
   orphanSweepPending(): Promise<boolean> {
     return Promise.resolve(this.reader.orphanSweepPending());
   }
+
+  // ---- root key versions ----
+
+  listRootKeyIds(): Promise<string[]> {
+    return Promise.resolve(this.reader.rootKeyIds());
+  }
+  addRootKeyIds(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    return this.enqueue<void>({ op: 'addRootKeyIds', ids: [...ids] });
+  }
   journalOrphans(blobs: readonly FileBlob[], done: boolean): Promise<number> {
     return this.enqueue<number>({ op: 'journalOrphans', blobs: blobs.map((b) => ({ kind: 'file', id: b.id, size: b.size })), done });
   }

@@ -328,6 +328,13 @@ export interface MetaStore {
    */
   journalOrphans(blobs: readonly FileBlob[], done: boolean): Promise<number>;
 
+  // root key versions (src/crypto/root-key.ts): the public ids of every version the data was
+  // written under, so that a server started with a missing or different root key refuses to start.
+  /** In the order they were recorded. */
+  listRootKeyIds(): Promise<string[]>;
+  /** Records ids (those already recorded are kept as they are). */
+  addRootKeyIds(ids: readonly string[]): Promise<void>;
+
   /** Stop accepting writes; resolves once every queued write has settled and the store is closed. */
   close(): Promise<void>;
 }

@@ -24,7 +24,8 @@ export type OpenContractStore = (t: TestContext, opts: ContractStoreOptions) => 
 
 const INLINE_MAX = 1024;
 
-async function write(blobs: BlobStore, data: Buffer, chunk = 1000, hint?: number): Promise<BlobSegment> {
+/** Writes `data` to a new blob in `chunk`-sized pieces (the way a request body arrives). */
+export async function writeBlob(blobs: BlobStore, data: Buffer, chunk = 1000, hint?: number): Promise<BlobSegment> {
   const w = blobs.createWriter(hint);
   const pieces: Buffer[] = [];
   for (let i = 0; i < data.length; i += chunk) pieces.push(data.subarray(i, i + chunk));
@@ -41,24 +42,24 @@ export function blobStoreContract(name: string, open: OpenContractStore): void {
   test(`${name}: small bodies come back inline, larger ones stored; both read back whole`, async (t) => {
     const blobs = await fresh(t);
     const small = randomBytes(INLINE_MAX);
-    const s = await write(blobs, small, 100);
+    const s = await writeBlob(blobs, small, 100);
     assert.ok(s.kind === 'inline' && s.data.equals(small));
     const large = randomBytes(300_000);
-    const l = await write(blobs, large, 7000);
+    const l = await writeBlob(blobs, large, 7000);
     assert.ok(l.kind === 'file' && l.size === large.length);
     assert.ok((await buffer(blobs.read(l, 0, large.length - 1))).equals(large));
     assert.ok((await buffer(blobs.read(s, 0, small.length - 1))).equals(small));
     // A large size hint with a small body still ends inline; an empty body is inline and empty.
-    const hinted = await write(blobs, randomBytes(10), 10, 1 << 20);
+    const hinted = await writeBlob(blobs, randomBytes(10), 10, 1 << 20);
     assert.equal(hinted.kind, 'inline');
-    const empty = await write(blobs, Buffer.alloc(0));
+    const empty = await writeBlob(blobs, Buffer.alloc(0));
     assert.ok(empty.kind === 'inline' && empty.data.length === 0);
   });
 
   test(`${name}: ranges: inclusive, clipped past the end, empty when reversed or past the end`, async (t) => {
     const blobs = await fresh(t);
     for (const data of [randomBytes(600), randomBytes(200_000)]) {
-      const seg = await write(blobs, data, 4096);
+      const seg = await writeBlob(blobs, data, 4096);
       const r = (a: number, b: number, chunk?: number) => buffer(blobs.read(seg, a, b, chunk));
       assert.ok((await r(0, 0)).equals(data.subarray(0, 1)));
       assert.ok((await r(data.length - 1, data.length - 1)).equals(data.subarray(-1)));
@@ -72,8 +73,8 @@ export function blobStoreContract(name: string, open: OpenContractStore): void {
 
   test(`${name}: a missing blob is a stream error STRONGBOX_BLOB_MISSING; delete is idempotent`, async (t) => {
     const blobs = await fresh(t);
-    const seg = await write(blobs, randomBytes(5000));
-    const inline = await write(blobs, Buffer.from('abc'));
+    const seg = await writeBlob(blobs, randomBytes(5000));
+    const inline = await writeBlob(blobs, Buffer.from('abc'));
     await blobs.delete([seg, inline]);
     await blobs.delete([seg]);
     await blobs.delete([]);
@@ -102,10 +103,10 @@ export function blobStoreContract(name: string, open: OpenContractStore): void {
       intents.push(b.id);
       return Promise.resolve();
     });
-    const inline = await write(blobs, randomBytes(100));
+    const inline = await writeBlob(blobs, randomBytes(100));
     assert.equal(inline.kind, 'inline');
     assert.deepEqual(intents, []);
-    const seg = await write(blobs, randomBytes(100_000));
+    const seg = await writeBlob(blobs, randomBytes(100_000));
     assert.ok(seg.kind === 'file');
     assert.deepEqual(intents, [seg.id]);
   });
@@ -116,7 +117,7 @@ export function blobStoreContract(name: string, open: OpenContractStore): void {
       id = b.id;
       return Promise.reject(new Error('journal down'));
     });
-    await assert.rejects(write(blobs, randomBytes(100_000)));
+    await assert.rejects(writeBlob(blobs, randomBytes(100_000)));
     assert.ok(id !== undefined);
     await assert.rejects(buffer(blobs.read({ kind: 'file', id, size: 100_000 }, 0, 0)), isCode('STRONGBOX_BLOB_MISSING'));
   });
@@ -130,7 +131,7 @@ export function blobStoreContract(name: string, open: OpenContractStore): void {
 
   test(`${name}: sweeping unfinished writes leaves finished blobs and fresh writes alone`, async (t) => {
     const blobs = await fresh(t);
-    const seg = await write(blobs, randomBytes(100_000));
+    const seg = await writeBlob(blobs, randomBytes(100_000));
     const w = blobs.createWriter(1 << 20);
     w.write(randomBytes(1_200_000));
     await new Promise((r) => setTimeout(r, 20));

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { buffer } from 'node:stream/consumers';
-import { openFsBlobStore, type FsBlobStore } from '../../src/store/blob/fs.js';
-import { BlobStoreError, type BlobSegment } from '../../src/store/blob/types.js';
+import { openFsBlobStore } from '../../src/store/blob/fs.js';
+import { BlobStoreError } from '../../src/store/blob/types.js';
 import { openStores, closeStores } from '../../src/store/open-stores.js';
 import { tempDir } from './helpers.js';
+import { writeBlob } from './blob-contract.js';
 
 async function open(t: TestContext, inlineMax = 1024) {
   const dir = await tempDir(t);
@@ -24,26 +25,19 @@ async function files(dir: string): Promise<string[]> {
   return out.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name));
 }
 
-async function write(blobs: FsBlobStore, data: Buffer, chunk = 1000, hint?: number): Promise<BlobSegment> {
-  const w = blobs.createWriter(hint);
-  const pieces: Buffer[] = [];
-  for (let i = 0; i < data.length; i += chunk) pieces.push(data.subarray(i, i + chunk));
-  await pipeline(Readable.from(pieces), w);
-  return w.finish();
-}
 
 test('inline up to inlineMax, file above; no file I/O for inline', async (t) => {
   const { dir, blobs } = await open(t);
   const small = randomBytes(1024);
-  const s = await write(blobs, small, 100);
+  const s = await writeBlob(blobs, small, 100);
   assert.equal(s.kind, 'inline');
   assert.ok(s.kind === 'inline' && s.data.equals(small));
   assert.deepEqual(await files(dir), []);
-  const empty = await write(blobs, Buffer.alloc(0));
+  const empty = await writeBlob(blobs, Buffer.alloc(0));
   assert.deepEqual(empty, { kind: 'inline', data: Buffer.alloc(0) });
 
   const big = randomBytes(1025);
-  const f = await write(blobs, big, 100);
+  const f = await writeBlob(blobs, big, 100);
   assert.equal(f.kind, 'file');
   assert.ok(f.kind === 'file' && f.size === 1025 && /^[0-9a-f]{32}$/.test(f.id));
   const all = await files(dir);
@@ -55,17 +49,17 @@ test('inline up to inlineMax, file above; no file I/O for inline', async (t) => 
 test('a size hint above inlineMax goes straight to a file; multi-MiB bodies round trip', async (t) => {
   const { blobs } = await open(t);
   const data = randomBytes(3 * 1024 * 1024 + 17);
-  const seg = await write(blobs, data, 65536, data.length);
+  const seg = await writeBlob(blobs, data, 65536, data.length);
   assert.equal(seg.kind, 'file');
   assert.ok((await buffer(blobs.read(seg, 0, data.length - 1))).equals(data));
   // a lying hint with a tiny body still needs no file
-  assert.equal((await write(blobs, Buffer.from('x'), 1, 1 << 20)).kind, 'inline');
+  assert.equal((await writeBlob(blobs, Buffer.from('x'), 1, 1 << 20)).kind, 'inline');
 });
 
 test('byte-range reads: first, last, middle, empty, clamped', async (t) => {
   const { blobs } = await open(t);
   const data = randomBytes(600_000);
-  const segs = [await write(blobs, data, 70_000), { kind: 'inline' as const, data }];
+  const segs = [await writeBlob(blobs, data, 70_000), { kind: 'inline' as const, data }];
   for (const seg of segs) {
     const r = async (a: number, b: number) => buffer(blobs.read(seg, a, b));
     assert.ok((await r(0, 0)).equals(data.subarray(0, 1)));
@@ -79,7 +73,7 @@ test('byte-range reads: first, last, middle, empty, clamped', async (t) => {
 
 test('reading a missing blob fails with STRONGBOX_BLOB_MISSING as a stream error', async (t) => {
   const { blobs } = await open(t);
-  const seg = await write(blobs, randomBytes(5000));
+  const seg = await writeBlob(blobs, randomBytes(5000));
   await blobs.delete([seg]);
   await blobs.delete([seg, { kind: 'inline', data: Buffer.from('x') }]); // missing = fine
   await assert.rejects(buffer(blobs.read(seg, 0, 10)), (err: unknown) =>
@@ -88,7 +82,7 @@ test('reading a missing blob fails with STRONGBOX_BLOB_MISSING as a stream error
 
 test('a blob file shorter than its record fails with its own code, STRONGBOX_BLOB_SHORT, not BLOB_IO', async (t) => {
   const { dir, blobs } = await open(t);
-  const seg = await write(blobs, randomBytes(5000));
+  const seg = await writeBlob(blobs, randomBytes(5000));
   const [path] = await files(dir);
   await writeFile(path!, (await readFile(path!)).subarray(0, 3000));
   await assert.rejects(buffer(blobs.read(seg, 0, 4999)), (err: unknown) =>
@@ -152,7 +146,7 @@ test('abort and destroy remove temporary files; abort after finish removes the b
 test('concurrent writers', async (t) => {
   const { blobs } = await open(t);
   const bodies = Array.from({ length: 24 }, (_, i) => randomBytes(500 + i * 7000));
-  const segs = await Promise.all(bodies.map((b) => write(blobs, b, 4096)));
+  const segs = await Promise.all(bodies.map((b) => writeBlob(blobs, b, 4096)));
   const ids = new Set(segs.flatMap((s) => (s.kind === 'file' ? [s.id] : [])));
   assert.equal(ids.size, segs.filter((s) => s.kind === 'file').length);
   for (const [i, s] of segs.entries()) {
